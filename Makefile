@@ -1,0 +1,94 @@
+# goneshim - see README.md. `make` builds build/libgoneshim.so; `make demo`
+# and `make test` install what they need (scripts/install-deps) first.
+
+VERSION := $(shell cat VERSION)
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+CC ?= cc
+# The client library's headers only: the shim never links against it.
+MARIADB_CFLAGS := $(shell mariadb_config --cflags 2>/dev/null || echo -I/usr/include/mariadb)
+MARIADB_LIBS := $(shell mariadb_config --libs 2>/dev/null || echo -lmariadb)
+
+WARN := -Wall -Wextra -Werror
+BASE_CFLAGS := -std=gnu11 $(WARN) -g -fPIC -fvisibility=hidden -D_GNU_SOURCE \
+	-DGONESHIM_VERSION='"$(VERSION)"' $(MARIADB_CFLAGS)
+CFLAGS ?= -O2
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDLIBS_SHIM := -ldl -lpthread
+
+SHIM_SRC := $(sort $(wildcard shim/*.c))
+SHIM_HDR := $(wildcard shim/*.h)
+# The pure parts, unit-tested without a server.
+PURE_SRC := shim/config.c shim/session_guard.c shim/session_replay.c \
+	shim/sql_lexer.c shim/statement_class.c shim/set_statement.c \
+	shim/handle_registry.c shim/global_locks.c
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+INTEGRATION_SRC := $(sort $(wildcard tests/integration/*.c))
+
+.PHONY: all deps test unit-tests integration-tests launcher-tests demo install uninstall clean
+
+all: build/libgoneshim.so
+
+build/libgoneshim.so: $(SHIM_SRC) $(SHIM_HDR) Makefile VERSION
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -shared -o $@ $(SHIM_SRC) $(LDLIBS_SHIM)
+
+# The same library with AddressSanitizer and UBSan, for the C test clients.
+build/asan/libgoneshim.so: $(SHIM_SRC) $(SHIM_HDR) Makefile VERSION
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 $(SANITIZE) -shared -o $@ $(SHIM_SRC) $(LDLIBS_SHIM)
+
+build/tests/unit: $(UNIT_SRC) $(PURE_SRC) $(SHIM_HDR) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 $(SANITIZE) -Ishim -o $@ $(UNIT_SRC) $(PURE_SRC) -lcriterion -lpthread
+
+build/tests/sqlpipe: tests/clients/sqlpipe.c Makefile
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -g -O1 $(SANITIZE) $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS)
+
+build/tests/threaded_worker: tests/clients/threaded_worker.c Makefile
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -g -O1 $(SANITIZE) $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS) -lpthread
+
+build/tests/integration: $(INTEGRATION_SRC) tests/integration/harness.h Makefile
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -g -O1 -D_GNU_SOURCE $(MARIADB_CFLAGS) -Itests/integration -o $@ $(INTEGRATION_SRC) \
+		$(MARIADB_LIBS) -lcriterion -lpthread
+
+TEST_PROGRAMS := build/libgoneshim.so build/asan/libgoneshim.so build/tests/unit \
+	build/tests/sqlpipe build/tests/threaded_worker build/tests/integration
+
+deps:
+	@scripts/install-deps
+
+test: deps
+	$(MAKE) --no-print-directory $(TEST_PROGRAMS)
+	$(MAKE) --no-print-directory unit-tests launcher-tests integration-tests
+
+unit-tests: build/tests/unit
+	build/tests/unit
+
+launcher-tests: build/libgoneshim.so
+	tests/launcher/test-launcher
+
+integration-tests: $(TEST_PROGRAMS)
+	scripts/with-test-server build/tests/integration
+
+demo: deps
+	$(MAKE) --no-print-directory build/libgoneshim.so
+	scripts/with-test-server scripts/demo
+
+install: build/libgoneshim.so
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/goneshim
+	install -m 0755 build/libgoneshim.so $(DESTDIR)$(PREFIX)/lib/goneshim/libgoneshim.so
+	sed -e 's|@LIBDIR@|$(PREFIX)/lib/goneshim|g' -e 's|@VERSION@|$(VERSION)|g' \
+		scripts/goneshim > $(DESTDIR)$(PREFIX)/bin/goneshim
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/goneshim
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/goneshim $(DESTDIR)$(PREFIX)/lib/goneshim/libgoneshim.so
+	-rmdir $(DESTDIR)$(PREFIX)/lib/goneshim
+
+clean:
+	rm -rf build

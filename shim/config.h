@@ -1,0 +1,54 @@
+/* config.h - every GONESHIM_* variable, in one table, and their parsers.
+ *
+ * The table in config.c is the single source of truth: the library reads
+ * it, the launcher validates through it (GONESHIM_VALIDATE), and a unit test
+ * checks that the README documents every row. Parsing is strict (no atoi):
+ * a bad value gives one line naming the variable and the accepted form, and
+ * the default applies.
+ */
+#ifndef GONESHIM_CONFIG_H
+#define GONESHIM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NS_PER_MS UINT64_C(1000000)
+#define NS_PER_S UINT64_C(1000000000)
+
+enum log_target_kind { LOG_OFF, LOG_STDERR, LOG_FILE };
+
+struct goneshim_config {
+    bool disabled;                 /* GONESHIM_DISABLE */
+    uint64_t idle_ns;              /* GONESHIM_IDLE; 0 = never ping */
+    uint64_t ping_timeout_ns;      /* GONESHIM_PING_TIMEOUT */
+    uint64_t reconnect_timeout_ns; /* GONESHIM_RECONNECT_TIMEOUT */
+    bool retry_reads;              /* GONESHIM_RETRY_READS */
+    enum log_target_kind log_kind; /* GONESHIM_LOG */
+    char log_path[4096];
+};
+
+struct config_variable {
+    const char *name;      /* GONESHIM_... */
+    const char *default_text;
+    const char *accepted;  /* the accepted form, as printed on a bad value */
+    const char *meaning;   /* one line, for --help and the README */
+};
+
+extern const struct config_variable config_variables[];
+extern const size_t config_variable_count;
+
+/* Fills `cfg` from `lookup` (getenv in production, a table in tests).
+ * Each bad value is reported through `complain` as one complete line
+ * (no newline) and its default applies. Returns the number of bad values. */
+typedef const char *(*config_lookup_fn)(const char *name);
+typedef void (*config_complain_fn)(const char *line);
+unsigned config_load(struct goneshim_config *cfg, config_lookup_fn lookup,
+                     config_complain_fn complain);
+
+/* "250ms", "1.5s", "2m", "30" (seconds); 0 allowed. At most 24 hours. */
+bool config_parse_duration(const char *text, uint64_t *ns);
+/* 1/0, on/off, yes/no, true/false, case-insensitive. */
+bool config_parse_bool(const char *text, bool *value);
+
+#endif

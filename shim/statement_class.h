@@ -1,0 +1,53 @@
+/* statement_class.h - what a SQL statement means for reconnect decisions.
+ *
+ * Pure: no I/O, no allocation, no global state. The classifier errs on the
+ * safe side: whatever it cannot prove read-only is a write, and a write is
+ * never sent twice.
+ */
+#ifndef GONESHIM_STATEMENT_CLASS_H
+#define GONESHIM_STATEMENT_CLASS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum statement_kind {
+    STMT_UNKNOWN = 0, /* empty or unparseable: treated like a write */
+    STMT_READ,        /* proven free of side effects (SELECT, SHOW, ...) */
+    STMT_WRITE,       /* anything that may change data or server state */
+    STMT_BEGIN,       /* START TRANSACTION, BEGIN [WORK] */
+    STMT_COMMIT,      /* COMMIT [WORK] [AND [NO] CHAIN] [[NO] RELEASE] */
+    STMT_ROLLBACK,    /* ROLLBACK [WORK] ..., not ROLLBACK TO SAVEPOINT */
+    STMT_SET,         /* SET ... (session settings, see set_statement.h) */
+    STMT_USE,         /* USE db */
+};
+
+/* Session state that a reconnect cannot restore. Once a handle holds any of
+ * it, a lost connection must not be hidden. */
+enum unrestorable_state {
+    STATE_TEMP_TABLES = 1u << 0,  /* CREATE TEMPORARY TABLE */
+    STATE_USER_VARS = 1u << 1,    /* @var assigned: SET @x, @x :=, INTO @x */
+    STATE_NAMED_LOCKS = 1u << 2,  /* GET_LOCK() */
+    STATE_TABLE_LOCKS = 1u << 3,  /* LOCK TABLE[S] */
+    STATE_SQL_PREPARE = 1u << 4,  /* PREPARE name FROM ... */
+    STATE_NEXT_TXN_SETTINGS = 1u << 5, /* SET TRANSACTION without a scope */
+};
+
+struct statement_class {
+    enum statement_kind kind;
+    unsigned creates;  /* enum unrestorable_state bits the statement acquires */
+    unsigned releases; /* bits it gives up (UNLOCK TABLES: STATE_TABLE_LOCKS) */
+    /* May be sent again on a fresh connection after a failure that happened
+     * after it was sent, outside a transaction: reads, USE, ROLLBACK, BEGIN
+     * and SET of session variables (idempotent). */
+    bool retry_safe;
+};
+
+/* Classifies `len` bytes of `sql` (not NUL-terminated; may hold several
+ * statements separated by ';', comments, executable comments). */
+void classify_statement(const char *sql, size_t len, struct statement_class *out);
+
+/* A short, static, human name of a state bit set, for logs: "temporary
+ * tables", "user variables", ... (the lowest set bit). */
+const char *unrestorable_state_name(unsigned bits);
+
+#endif

@@ -1,0 +1,376 @@
+/* harness.c - see harness.h. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mysql.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL)
+        cr_assert_fail("%s is not set: run the tests with scripts/with-test-server", name);
+    return v;
+}
+
+static MYSQL *admin_connect(void)
+{
+    MYSQL *m = mysql_init(NULL);
+    if (!mysql_real_connect(m, NULL, env("GONESHIM_TEST_ADMIN_USER"), env("GONESHIM_TEST_ADMIN_PASSWORD"),
+                            env("GONESHIM_TEST_DB"), 0, env("GONESHIM_TEST_SOCKET"), 0))
+        cr_assert_fail("admin connect: %s", mysql_error(m));
+    return m;
+}
+
+static MYSQL *admin(void)
+{
+    static MYSQL *m;
+    if (m == NULL || mysql_ping(m) != 0) {
+        if (m)
+            mysql_close(m);
+        m = admin_connect();
+    }
+    return m;
+}
+
+static void vquery(MYSQL *m, const char *fmt, va_list ap)
+{
+    char sql[4096];
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    if (mysql_query(m, sql) != 0)
+        cr_assert_fail("admin: %s: %s", sql, mysql_error(m));
+}
+
+void admin_exec(const char *fmt, ...)
+{
+    MYSQL *m = admin();
+    va_list ap;
+    va_start(ap, fmt);
+    vquery(m, fmt, ap);
+    va_end(ap);
+    mysql_free_result(mysql_store_result(m));
+}
+
+long long admin_long(const char *fmt, ...)
+{
+    MYSQL *m = admin();
+    va_list ap;
+    va_start(ap, fmt);
+    vquery(m, fmt, ap);
+    va_end(ap);
+    MYSQL_RES *res = mysql_store_result(m);
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+    long long v = row && row[0] ? atoll(row[0]) : -1;
+    mysql_free_result(res);
+    return v;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void kill_and_wait(unsigned long id)
+{
+    admin_exec("KILL %lu", id);
+    for (int i = 0; i < 500; i++) {
+        if (admin_long("SELECT COUNT(*) FROM information_schema.processlist WHERE id = %lu", id) == 0)
+            return;
+        sleep_ms(10);
+    }
+    cr_assert_fail("connection %lu still there 5 s after KILL", id);
+}
+
+void wait_until_busy(unsigned long id, const char *state)
+{
+    for (int i = 0; i < 500; i++) {
+        if (admin_long("SELECT COUNT(*) FROM information_schema.processlist WHERE id = %lu AND "
+                       "command = 'Query' AND state LIKE '%s'", id, state) > 0)
+            return;
+        sleep_ms(10);
+    }
+    cr_assert_fail("connection %lu never reached state %s", id, state);
+}
+
+void server_ctl(const char *action)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' %s '%s' >/dev/null", env("GONESHIM_TEST_SERVER_CTL"), action,
+             env("GONESHIM_TEST_SERVER_DIR"));
+    if (system(cmd) != 0)
+        cr_assert_fail("%s failed", cmd);
+}
+
+void fresh_table(const char *name)
+{
+    admin_exec("DROP TABLE IF EXISTS %s", name);
+    admin_exec("CREATE TABLE %s (id INT PRIMARY KEY, v INT) ENGINE=InnoDB", name);
+}
+
+/* ---- the killer ---- */
+
+static pthread_t killer_thread;
+static volatile int killer_running;
+static int killer_interval_ms, killer_kills;
+
+static void *killer_loop(void *unused)
+{
+    (void)unused;
+    MYSQL *m = admin_connect();
+    while (killer_running) {
+        unsigned long ids[512];
+        int n = 0;
+        if (mysql_query(m, "SELECT id FROM information_schema.processlist WHERE user = 'goneshim_app' "
+                           "AND command = 'Sleep'") == 0) {
+            MYSQL_RES *res = mysql_store_result(m);
+            MYSQL_ROW row;
+            while (res && (row = mysql_fetch_row(res)) && n < 512)
+                ids[n++] = strtoul(row[0], NULL, 10);
+            mysql_free_result(res);
+        }
+        for (int i = 0; i < n; i++) {
+            char sql[64];
+            snprintf(sql, sizeof sql, "KILL %lu", ids[i]);
+            if (mysql_query(m, sql) == 0)
+                killer_kills++;
+        }
+        sleep_ms(killer_interval_ms);
+    }
+    mysql_close(m);
+    return NULL;
+}
+
+void killer_start(int interval_ms)
+{
+    killer_interval_ms = interval_ms;
+    killer_kills = 0;
+    killer_running = 1;
+    pthread_create(&killer_thread, NULL, killer_loop, NULL);
+}
+
+int killer_stop(void)
+{
+    killer_running = 0;
+    pthread_join(killer_thread, NULL);
+    return killer_kills;
+}
+
+/* ---- client programs ---- */
+
+const char *shim_library(void)
+{
+    return "build/libgoneshim.so";
+}
+
+/* environ plus the shim (or without any inherited LD_PRELOAD) plus extras. */
+static char **child_environment(enum shim_mode mode, const char *preload, const char *const *extra)
+{
+    size_t n = 0, k = 0;
+    while (environ[n])
+        n++;
+    size_t extras = 0;
+    while (extra && extra[extras])
+        extras++;
+    char **envp = calloc(n + extras + 3, sizeof *envp);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 && strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0)
+            envp[k++] = environ[i];
+    /* The sanitized clients carry their own ASan runtime; a preloaded
+     * library comes before it in the load order, which ASan accepts only
+     * with this option. Leaks are checked at exit. */
+    envp[k++] = (char *)"ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=0";
+    if (mode == WITH_SHIM) {
+        static char buf[4096];
+        snprintf(buf, sizeof buf, "LD_PRELOAD=%s", preload);
+        envp[k++] = buf;
+    }
+    for (size_t i = 0; i < extras; i++)
+        envp[k++] = (char *)extra[i];
+    envp[k] = NULL;
+    return envp;
+}
+
+struct client {
+    pid_t pid;
+    FILE *to, *from;
+    char stderr_path[64];
+    char answer[65536];
+};
+
+struct client *client_start(enum shim_mode mode, const char *const *extra_env)
+{
+    struct client *c = calloc(1, sizeof *c);
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+        cr_assert_fail("pipe: %s", strerror(errno));
+    snprintf(c->stderr_path, sizeof c->stderr_path, "/tmp/goneshim-client.%d.XXXXXX", getpid());
+    int err = mkstemp(c->stderr_path);
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err, 2);
+    char *argv[] = {(char *)"build/tests/sqlpipe", NULL};
+    char **envp = child_environment(mode, "build/asan/libgoneshim.so", extra_env);
+    if (posix_spawn(&c->pid, argv[0], &fa, NULL, argv, envp) != 0)
+        cr_assert_fail("spawn sqlpipe: %s", strerror(errno));
+    free(envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    close(err);
+    c->to = fdopen(in[1], "w");
+    c->from = fdopen(out[0], "r");
+    setvbuf(c->to, NULL, _IOLBF, 0);
+    return c;
+}
+
+static void vsend(struct client *c, const char *fmt, va_list ap)
+{
+    vfprintf(c->to, fmt, ap);
+    fputc('\n', c->to);
+    fflush(c->to);
+}
+
+void client_send(struct client *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsend(c, fmt, ap);
+    va_end(ap);
+}
+
+const char *client_read(struct client *c)
+{
+    if (fgets(c->answer, sizeof c->answer, c->from) == NULL) {
+        char *err = NULL;
+        client_finish(c, &err);
+        cr_assert_fail("sqlpipe died; its stderr:\n%s", err ? err : "");
+    }
+    c->answer[strcspn(c->answer, "\n")] = '\0';
+    return c->answer;
+}
+
+const char *client_cmd(struct client *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsend(c, fmt, ap);
+    va_end(ap);
+    return client_read(c);
+}
+
+unsigned long client_id(struct client *c)
+{
+    const char *a = client_cmd(c, ".id");
+    if (!starts_with(a, "ok "))
+        cr_assert_fail(".id: %s", a);
+    return strtoul(a + 3, NULL, 10);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return strdup("");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, mem);
+    fclose(mem);
+    fclose(f);
+    return buf;
+}
+
+static int exit_code(int status)
+{
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int client_finish(struct client *c, char **stderr_out)
+{
+    fprintf(c->to, ".quit\n");
+    fclose(c->to);
+    fclose(c->from);
+    int status = 0;
+    waitpid(c->pid, &status, 0);
+    char *err = slurp(c->stderr_path);
+    unlink(c->stderr_path);
+    if (stderr_out)
+        *stderr_out = err;
+    else
+        free(err);
+    free(c);
+    return exit_code(status);
+}
+
+int run_program(const char *const *argv, enum shim_mode mode, const char *const *extra_env,
+                char **out, char **err)
+{
+    char out_path[64], err_path[64];
+    snprintf(out_path, sizeof out_path, "/tmp/goneshim-run.%d.out.XXXXXX", getpid());
+    snprintf(err_path, sizeof err_path, "/tmp/goneshim-run.%d.err.XXXXXX", getpid());
+    int o = mkstemp(out_path), e = mkstemp(err_path);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, o, 1);
+    posix_spawn_file_actions_adddup2(&fa, e, 2);
+    char abs_lib[4096];
+    if (realpath(shim_library(), abs_lib) == NULL)
+        cr_assert_fail("%s: %s", shim_library(), strerror(errno));
+    char **envp = child_environment(mode, abs_lib, extra_env);
+    pid_t pid;
+    if (posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp) != 0)
+        cr_assert_fail("spawn %s: %s", argv[0], strerror(errno));
+    free(envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(o);
+    close(e);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    char *o_text = slurp(out_path), *e_text = slurp(err_path);
+    unlink(out_path);
+    unlink(err_path);
+    if (out)
+        *out = o_text;
+    else
+        free(o_text);
+    if (err)
+        *err = e_text;
+    else
+        free(e_text);
+    return exit_code(status);
+}
+
+bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool is_connection_error(const char *answer)
+{
+    static const char *const codes[] = {"err 2006 ", "err 2013 ", "err 1927 ", "err 2055 ", "err 4031 ",
+                                        "err 1053 "};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (starts_with(answer, codes[i]))
+            return true;
+    return false;
+}

@@ -1,0 +1,57 @@
+/* harness.h - what the integration tests share: a real MariaDB (started by
+ * scripts/with-test-server, described by GONESHIM_TEST_* variables), an
+ * admin connection that is never under the shim, client programs run with
+ * or without it, and the ways connections die in the field: KILL, a killer
+ * cron, wait_timeout, a restart. */
+#ifndef GONESHIM_TEST_HARNESS_H
+#define GONESHIM_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---- the admin side (plain libmariadb, in the test process) ---- */
+void admin_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+long long admin_long(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* KILL a connection and wait until the server has really closed it. */
+void kill_and_wait(unsigned long id);
+/* Wait until connection `id` is running a statement whose state matches. */
+void wait_until_busy(unsigned long id, const char *state);
+/* scripts/test-server ACTION on the test server: "restart", "stop". */
+void server_ctl(const char *action);
+/* A fresh table `name` (id INT PRIMARY KEY, v INT), InnoDB. */
+void fresh_table(const char *name);
+
+/* The field's cron job: KILL every sleeping goneshim_app connection every
+ * interval_ms, in a thread, until killer_stop (which returns the count). */
+void killer_start(int interval_ms);
+int killer_stop(void);
+
+/* ---- client programs ---- */
+enum shim_mode { WITHOUT_SHIM, WITH_SHIM };
+
+/* tests/clients/sqlpipe under (or not under) build/asan/libgoneshim.so.
+ * extra_env: NULL-terminated "NAME=value" list, or NULL. */
+struct client *client_start(enum shim_mode mode, const char *const *extra_env);
+/* Sends one line and returns the answer line (valid until the next call). */
+const char *client_cmd(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void client_send(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *client_read(struct client *c);
+unsigned long client_id(struct client *c);
+/* Quits, waits; returns the exit status and, if stderr_out, what it wrote
+ * to stderr (malloc'ed). */
+int client_finish(struct client *c, char **stderr_out);
+
+/* Runs argv to completion (stdin /dev/null), with the shim preloaded by
+ * LD_PRELOAD (WITH_SHIM) or not; captures stdout and stderr (malloc'ed).
+ * Returns the exit status, or 128+signal. */
+int run_program(const char *const *argv, enum shim_mode mode, const char *const *extra_env,
+                char **out, char **err);
+
+/* Path of a repository file, from the repo root (tests run from there). */
+const char *shim_library(void); /* the non-sanitized build/libgoneshim.so */
+
+bool starts_with(const char *s, const char *prefix);
+/* "err 2006 ..." or "err 2013 ..." or another connection-lost code. */
+bool is_connection_error(const char *answer);
+
+#endif

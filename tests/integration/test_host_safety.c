@@ -1,0 +1,122 @@
+/* The shim never harms its host: programs that do not use MySQL behave
+ * exactly as without it, a bad variable gives one line and the default,
+ * only the interposed API is exported, and nothing is printed unless
+ * logging is asked for (and then never a password). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static void same_with_and_without(const char *const *argv)
+{
+    char *out1, *err1, *out2, *err2;
+    int s1 = run_program(argv, WITHOUT_SHIM, NULL, &out1, &err1);
+    int s2 = run_program(argv, WITH_SHIM, NULL, &out2, &err2);
+    cr_assert_eq(s2, s1, "%s: exit status", argv[0]);
+    cr_assert_str_eq(out2, out1, "%s: stdout", argv[0]);
+    cr_assert_str_eq(err2, err1, "%s: stderr", argv[0]);
+    free(out1), free(err1), free(out2), free(err2);
+}
+
+Test(host_safety, programs_without_mysql_are_unaffected)
+{
+    const char *ls[] = {"ls", "-la", "/", NULL};
+    const char *t[] = {"true", NULL};
+    const char *py[] = {"python3", "-c", "pass", NULL};
+    const char *py_import[] = {"python3", "-c", "import MySQLdb, sys; print(sys.version_info[0])", NULL};
+    const char *fails[] = {"sh", "-c", "echo oops >&2; exit 3", NULL};
+    same_with_and_without(ls);
+    same_with_and_without(t);
+    same_with_and_without(py);
+    same_with_and_without(py_import);
+    same_with_and_without(fails);
+}
+
+Test(host_safety, bad_variable_gives_one_line_and_the_default, .timeout = 60)
+{
+    const char *const env[] = {"GONESHIM_IDLE=soon", NULL};
+    struct client *c = client_start(WITH_SHIM, env);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    kill_and_wait(client_id(c));
+    cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1", "the shim still works with the defaults");
+    char *err;
+    cr_assert_eq(client_finish(c, &err), 0);
+    cr_assert(strstr(err, "GONESHIM_IDLE=\"soon\"") != NULL, "stderr: %s", err);
+    cr_assert(strstr(err, "accepted:") != NULL, "names the accepted form: %s", err);
+    char *newline = strchr(err, '\n');
+    cr_assert(newline != NULL && newline[1] == '\0', "exactly one line: [%s]", err);
+    free(err);
+}
+
+Test(host_safety, silent_unless_logging_is_asked_for, .timeout = 60)
+{
+    struct client *c = client_start(WITH_SHIM, NULL);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    kill_and_wait(client_id(c));
+    cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1");
+    char *err;
+    cr_assert_eq(client_finish(c, &err), 0);
+    cr_assert_str_eq(err, "", "nothing on stderr in normal operation");
+    free(err);
+}
+
+Test(host_safety, log_file_has_events_and_no_password, .timeout = 60)
+{
+    char path[] = "/tmp/goneshim-log.XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    char var[128];
+    snprintf(var, sizeof var, "GONESHIM_LOG=%s", path);
+    const char *const env[] = {var, NULL};
+    fresh_table("t_log");
+    struct client *c = client_start(WITH_SHIM, env);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    kill_and_wait(client_id(c));
+    cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1");
+    cr_assert_str_eq(client_cmd(c, "BEGIN"), "ok affected=0");
+    cr_assert_str_eq(client_cmd(c, "INSERT INTO t_log VALUES (1, 1)"), "ok affected=1");
+    kill_and_wait(client_id(c));
+    cr_assert(is_connection_error(client_cmd(c, "SELECT 1")));
+    cr_assert_eq(client_finish(c, NULL), 0);
+
+    FILE *f = fopen(path, "r");
+    char log[8192] = "";
+    size_t n = fread(log, 1, sizeof log - 1, f);
+    log[n] = '\0';
+    fclose(f);
+    unlink(path);
+    cr_assert(strstr(log, "reconnected (server closed the idle connection)") != NULL, "log: %s", log);
+    cr_assert(strstr(log, "connection lost inside a transaction") != NULL, "log: %s", log);
+    cr_assert(strstr(log, getenv("GONESHIM_TEST_PASSWORD")) == NULL, "the password is in the log");
+}
+
+Test(host_safety, disabled_means_pass_through, .timeout = 60)
+{
+    const char *const env[] = {"GONESHIM_DISABLE=1", NULL};
+    struct client *c = client_start(WITH_SHIM, env);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    kill_and_wait(client_id(c));
+    cr_assert(is_connection_error(client_cmd(c, "SELECT 1")));
+    cr_assert_eq(client_finish(c, NULL), 0);
+}
+
+Test(host_safety, exports_only_the_interposed_api)
+{
+    char *out;
+    const char *nm[] = {"sh", "-c", "nm -D --defined-only build/libgoneshim.so | awk '{print $3}' | sort", NULL};
+    cr_assert_eq(run_program(nm, WITHOUT_SHIM, NULL, &out, NULL), 0);
+    cr_assert_str_eq(out,
+                     "mysql_autocommit\nmysql_change_user\nmysql_close\nmysql_commit\nmysql_options\n"
+                     "mysql_ping\nmysql_query\nmysql_read_query_result\nmysql_real_connect\n"
+                     "mysql_real_query\nmysql_reset_connection\nmysql_rollback\nmysql_select_db\n"
+                     "mysql_send_query\nmysql_set_character_set\n");
+    free(out);
+    const char *ldd[] = {"sh", "-c", "readelf -d build/libgoneshim.so | grep NEEDED", NULL};
+    cr_assert_eq(run_program(ldd, WITHOUT_SHIM, NULL, &out, NULL), 0);
+    cr_assert(strstr(out, "mariadb") == NULL && strstr(out, "mysql") == NULL && strstr(out, "php") == NULL,
+              "links against a client library: %s", out);
+    free(out);
+}
