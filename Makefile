@@ -47,9 +47,12 @@ build/tests/sqlpipe: tests/clients/sqlpipe.c Makefile
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -g -O1 $(SANITIZE) $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS)
 
+# Not sanitized: it forks while other threads allocate, and GCC 12's ASan
+# allocator is not fork-safe (a child can inherit its lock held). The shim
+# runs under ASan in sqlpipe; here it runs as shipped.
 build/tests/threaded_worker: tests/clients/threaded_worker.c Makefile
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 $(WARN) -g -O1 $(SANITIZE) $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS) -lpthread
+	$(CC) -std=gnu11 $(WARN) -g -O2 $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS) -lpthread
 
 build/tests/integration: $(INTEGRATION_SRC) tests/integration/harness.h Makefile
 	@mkdir -p $(@D)

@@ -14,6 +14,9 @@ static void run_worker(const char *const *argv, enum shim_mode preload, enum exp
                        const char *tag, int expected_acked)
 {
     char *out, *err;
+    admin_exec("CREATE TABLE IF NOT EXISTS worker_log (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+               "tag VARCHAR(64) NOT NULL, n INT NOT NULL, KEY(tag)) ENGINE=InnoDB");
+    admin_exec("DELETE FROM worker_log WHERE tag LIKE '%s%%'", tag);
     killer_start(200);
     int status = run_program(argv, preload, NULL, &out, &err);
     int kills = killer_stop();
