@@ -76,7 +76,7 @@ launcher-tests: build/libgoneshim.so
 	tests/launcher/test-launcher
 
 integration-tests: $(TEST_PROGRAMS)
-	scripts/with-test-server build/tests/integration
+	scripts/with-test-server build/tests/integration --jobs 1
 
 demo: deps
 	$(MAKE) --no-print-directory build/libgoneshim.so

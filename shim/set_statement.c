@@ -12,13 +12,16 @@
  *    written: the replay evaluates it again, on a session where earlier
  *    assignments of the same key have been replaced. CONCAT(@@sql_mode,
  *    ',X') is replayed right only if it was the first sql_mode assignment.
- *  - Keywords: SET ROLE, SET NAMES, SET CHARACTER SET / CHARSET are REPLAY_SET
- *    with keys "role", "names", "character set"; SET SESSION TRANSACTION ...
- *    is key "transaction" (one key for isolation level and access mode: a
- *    later SET SESSION TRANSACTION READ ONLY replaces an earlier ISOLATION
- *    LEVEL in the replay list). SET PASSWORD and SET DEFAULT ROLE are OK with
- *    n = 0. SET RESOURCE GROUP (a thread property) is UNRESTORABLE, bits 0,
- *    like SET STATEMENT ... FOR.
+ *  - SET ROLE, SET NAMES and SET CHARACTER SET / CHAR SET / CHARSET are
+ *    REPLAY_SET with keys "role", "names", "character set". SET SESSION
+ *    TRANSACTION ... is key "transaction": one key for isolation level and
+ *    access mode, so a later SET SESSION TRANSACTION READ ONLY replaces an
+ *    earlier ISOLATION LEVEL in the replay list. SET PASSWORD and SET
+ *    DEFAULT ROLE are OK with n = 0. SET RESOURCE GROUP (a thread property)
+ *    is UNRESTORABLE, bits 0, like SET STATEMENT ... FOR.
+ *  - Values are not parsed, only delimited (a ',' outside parentheses ends
+ *    one): what the server cannot parse it rejects, and the caller records
+ *    only SETs that succeeded.
  *  - An assignment whose text would cut an executable comment in two (it
  *    starts or ends inside one that does not also end or start inside it)
  *    cannot be replayed as text: UNRESTORABLE, bits 0.
@@ -265,7 +268,7 @@ static bool parse_assignment(struct set_parser *p, bool scoped, bool global_carr
             return add_keyword_form(p, "names", 1, true, false, REPLAY_SET);
         if (is_word(p, "CHARSET"))
             return add_keyword_form(p, "character set", 1, true, false, REPLAY_SET);
-        if (is_word(p, "CHARACTER") && peek_word(p, "SET"))
+        if ((is_word(p, "CHARACTER") || is_word(p, "CHAR")) && peek_word(p, "SET"))
             return add_keyword_form(p, "character set", 2, true, false, REPLAY_SET);
     }
 

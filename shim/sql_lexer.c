@@ -15,11 +15,14 @@ enum {
      * of a GBK/SJIS/BIG5 character (0x40-0x7e): after a byte >= 0x81 they
      * make the multi-byte readings differ from the single-byte one. */
     CC_MB_TRAIL = 1u << 3,
+    /* may start whitespace or a comment, or end an executable comment */
+    CC_BLANK = 1u << 4,
 };
 
 static const unsigned char char_class[256] = {
-    [' '] = CC_SPACE, ['\t'] = CC_SPACE, ['\n'] = CC_SPACE,
-    ['\v'] = CC_SPACE, ['\f'] = CC_SPACE, ['\r'] = CC_SPACE,
+    [' '] = CC_SPACE | CC_BLANK, ['\t'] = CC_SPACE | CC_BLANK, ['\n'] = CC_SPACE | CC_BLANK,
+    ['\v'] = CC_SPACE | CC_BLANK, ['\f'] = CC_SPACE | CC_BLANK, ['\r'] = CC_SPACE | CC_BLANK,
+    ['#'] = CC_BLANK, ['-'] = CC_BLANK, ['/'] = CC_BLANK, ['*'] = CC_BLANK,
     ['0' ... '9'] = CC_WORD | CC_DIGIT,
     ['A' ... 'Z'] = CC_WORD, ['a' ... 'z'] = CC_WORD,
     ['_'] = CC_WORD, ['$'] = CC_WORD,
@@ -247,7 +250,8 @@ void sql_lexer_init(struct sql_lexer *lx, const char *sql, size_t len, unsigned 
 
 void sql_lexer_next(struct sql_lexer *lx, struct sql_token *tok)
 {
-    skip_blank(lx);
+    if (lx->pos < lx->len && (char_class[(unsigned char)lx->sql[lx->pos]] & CC_BLANK))
+        skip_blank(lx);
     const unsigned char *s = (const unsigned char *)lx->sql;
     size_t n = lx->len, i = lx->pos, end;
 
@@ -295,7 +299,16 @@ void sql_lexer_next(struct sql_lexer *lx, struct sql_token *tok)
         }
     } else if (is_word_byte(c)) {
         tok->kind = SQL_TOK_WORD;
-        end = scan_word(lx, s, i, n, false);
+        if (!(lx->options & SQL_LEX_MB_ANY)) {
+            /* The common case, inline. */
+            end = i + 1;
+            while (end < n && is_word_byte(s[end]))
+                end++;
+            if (end < n && s[end - 1] >= 0x81)
+                note_mb(lx, s, end);
+        } else {
+            end = scan_word(lx, s, i, n, false);
+        }
     } else if (c == '\'' || c == '"') {
         tok->kind = SQL_TOK_STRING;
         end = lex_quoted(lx, s, i, n, c);

@@ -129,71 +129,88 @@ struct word_entry {
      (WORD_CH(n, 2) << 32) | (WORD_CH(n, 3) << 24) | (WORD_CH(n, 4) << 16) | (WORD_CH(n, 5) << 8) | \
      WORD_CH(n, 6))
 
+#define K(n, kw, fn) {WORD_KEY(n), n, kw, fn}
 #define F(n) {WORD_KEY(n), n, KW_NONE, FN_PURE}
 #define S(n) {WORD_KEY(n), n, KW_NONE, FN_SYNTAX}
-#define K(n, kw, fn) {WORD_KEY(n), n, kw, fn}
+#define W(n, fn) {WORD_KEY(n), n, KW_NONE, fn}
 
-/* Sorted by length, then by name (binary search below). FN_SYNTAX is only
- * given to words that are keywords in MySQL 5.7+ and MariaDB 10+ alike, so
- * that "word(" can never be a call of a stored function of that name (the
- * grammar only calls unquoted identifiers that are not keywords). Keywords
- * that only some supported servers have (LATERAL, INTERSECT, EXCEPT, OF)
- * stay FN_STORED: a query using them is merely not retried. OVER, which
- * MySQL 5.7 lacks, is the exception: window functions are common in reads
- * and a stored function named OVER is not. */
-static const struct word_entry words[] = {
-    /* 2 */ K("AS", KW_AS, FN_SYNTAX), S("BY"), F("IF"), S("IN"), F("LN"),
-            K("NO", KW_NO, FN_STORED), S("ON"), K("OR", KW_OR, FN_SYNTAX), F("PI"),
+/* Both tables are sorted by length, then by name (searched below); a word
+ * is in one of them only.
+ *
+ * FN_SYNTAX is only given to words that are keywords in MySQL 5.7+ and
+ * MariaDB 10+ alike, so that "word(" can never be a call of a stored
+ * function of that name (the grammar only calls unquoted identifiers that
+ * are not keywords). Keywords that only some supported servers have
+ * (LATERAL, INTERSECT, EXCEPT, OF) stay FN_STORED: a query using them is
+ * merely not retried. OVER, which MySQL 5.7 lacks, is the exception: window
+ * functions are common in reads and a stored function named OVER is not. */
+
+/* The keywords the classifier acts on (and what they are before '('). */
+static const struct word_entry keywords[] = {
+    /* 2 */ K("AS", KW_AS, FN_SYNTAX), K("NO", KW_NO, FN_STORED), K("OR", KW_OR, FN_SYNTAX),
             K("XA", KW_XA, FN_STORED),
-    /* 3 */ F("ABS"), S("ALL"), K("AND", KW_AND, FN_SYNTAX), S("ANY"), F("AVG"), F("BIN"),
-            S("BIT"), F("COS"), F("COT"), F("DAY"), S("DEC"), S("DIV"), F("ELT"), F("EXP"),
-            K("FOR", KW_FOR, FN_STORED), K("GET", KW_GET, FN_STORED), F("HEX"), S("INT"), S("KEY"),
+    /* 3 */ K("AND", KW_AND, FN_SYNTAX), K("FOR", KW_FOR, FN_STORED), K("GET", KW_GET, FN_STORED),
+            K("SET", KW_SET, FN_STORED), K("USE", KW_USE, FN_STORED),
+    /* 4 */ K("CALL", KW_CALL, FN_STORED), K("DESC", KW_DESC, FN_STORED),
+            K("DROP", KW_DROP, FN_STORED), K("HELP", KW_HELP, FN_STORED),
+            K("INTO", KW_INTO, FN_STORED), K("LOAD", KW_LOAD, FN_STORED),
+            K("LOCK", KW_LOCK, FN_STORED), K("NEXT", KW_NEXT, FN_STORED),
+            K("SHOW", KW_SHOW, FN_STORED), K("WITH", KW_WITH, FN_SYNTAX),
+            K("WORK", KW_WORK, FN_STORED),
+    /* 5 */ K("BEGIN", KW_BEGIN, FN_STORED), K("CHAIN", KW_CHAIN, FN_STORED),
+            K("FLUSH", KW_FLUSH, FN_STORED), K("SHARE", KW_SHARE, FN_STORED),
+            K("START", KW_START, FN_STORED), K("TABLE", KW_TABLE, FN_STORED),
+            K("VALUE", KW_VALUE, FN_STORED),
+    /* 6 */ K("BACKUP", KW_BACKUP, FN_STORED), K("COMMIT", KW_COMMIT, FN_STORED),
+            K("CREATE", KW_CREATE, FN_STORED), K("DELETE", KW_DELETE, FN_STORED),
+            K("EXPORT", KW_EXPORT, FN_STORED), K("INSERT", KW_INSERT, FN_PURE),
+            K("SELECT", KW_SELECT, FN_SYNTAX), K("TABLES", KW_TABLES, FN_STORED),
+            K("UNLOCK", KW_UNLOCK, FN_STORED), K("UPDATE", KW_UPDATE, FN_STORED),
+            K("VALUES", KW_VALUES, FN_SYNTAX),
+    /* 7 */ K("EXPLAIN", KW_EXPLAIN, FN_STORED), K("PREPARE", KW_PREPARE, FN_STORED),
+            K("RELEASE", KW_RELEASE, FN_STORED), K("REPLACE", KW_REPLACE, FN_PURE),
+    /* 8 */ K("DESCRIBE", KW_DESCRIBE, FN_STORED), K("ROLLBACK", KW_ROLLBACK, FN_STORED),
+    /* 9 */ K("RECURSIVE", KW_RECURSIVE, FN_STORED), K("STATEMENT", KW_STATEMENT, FN_STORED),
+            K("TEMPORARY", KW_TEMPORARY, FN_STORED),
+    /* 10 */ K("DEALLOCATE", KW_DEALLOCATE, FN_STORED),
+    /* 11 */ K("TRANSACTION", KW_TRANSACTION, FN_STORED),
+};
+
+/* The side-effect-free builtin functions (F), keywords whose '(' is syntax
+ * (S) and the named-lock and LAST_INSERT_ID functions (W). */
+static const struct word_entry functions[] = {
+    /* 2 */ S("BY"), F("IF"), S("IN"), F("LN"), S("ON"), F("PI"),
+    /* 3 */ F("ABS"), S("ALL"), S("ANY"), F("AVG"), F("BIN"), S("BIT"), F("COS"), F("COT"),
+            F("DAY"), S("DEC"), S("DIV"), F("ELT"), F("EXP"), F("HEX"), S("INT"), S("KEY"),
             F("LAG"), F("LOG"), F("MAX"), F("MD5"), F("MID"), F("MIN"), F("MOD"), S("NOT"),
-            F("NOW"), F("OCT"), F("ORD"), F("POW"), S("ROW"), K("SET", KW_SET, FN_STORED),
-            F("SHA"), F("SIN"), F("STD"), F("SUM"), F("TAN"), K("USE", KW_USE, FN_STORED),
-            S("XOR"),
-    /* 4 */ F("ACOS"), F("ASIN"), F("ATAN"), K("CALL", KW_CALL, FN_STORED), S("CASE"), F("CAST"),
-            F("CEIL"), F("CHAR"), F("CONV"), F("DATE"), K("DESC", KW_DESC, FN_STORED),
-            K("DROP", KW_DROP, FN_STORED), S("ELSE"), S("FROM"), K("HELP", KW_HELP, FN_STORED),
-            F("HOUR"), K("INTO", KW_INTO, FN_STORED), S("JOIN"), F("LEAD"), F("LEFT"), S("LIKE"),
-            K("LOAD", KW_LOAD, FN_STORED), K("LOCK", KW_LOCK, FN_STORED), F("LOG2"), F("LPAD"),
-            K("NEXT", KW_NEXT, FN_STORED), S("OVER"), F("RAND"), F("RANK"), S("REAL"), F("RPAD"),
-            F("SHA1"), F("SHA2"), K("SHOW", KW_SHOW, FN_STORED), F("SIGN"), S("SOME"), F("SQRT"),
-            F("ST_X"), F("ST_Y"), S("THEN"), F("TIME"), F("TRIM"), F("USER"), F("UUID"), F("WEEK"),
-            S("WHEN"), K("WITH", KW_WITH, FN_SYNTAX), K("WORK", KW_WORK, FN_STORED), F("YEAR"),
-    /* 5 */ F("ASCII"), F("ATAN2"), K("BEGIN", KW_BEGIN, FN_STORED),
-            K("CHAIN", KW_CHAIN, FN_STORED), F("COUNT"), F("CRC32"), S("CROSS"), F("FIELD"),
-            S("FIXED"), S("FLOAT"), F("FLOOR"), K("FLUSH", KW_FLUSH, FN_STORED), S("GROUP"),
-            S("INDEX"), S("INNER"), F("INSTR"), F("LCASE"), F("LEAST"), F("LOG10"), F("LOWER"),
-            F("LTRIM"), S("MATCH"), F("MONTH"), S("NCHAR"), F("NTILE"), S("ORDER"), S("OUTER"),
-            F("POINT"), F("POWER"), F("QUOTE"), F("RIGHT"), S("RLIKE"), F("ROUND"), F("RTRIM"),
-            K("SHARE", KW_SHARE, FN_STORED), F("SLEEP"), F("SPACE"),
-            K("START", KW_START, FN_STORED), K("TABLE", KW_TABLE, FN_STORED), F("UCASE"),
-            F("UNHEX"), S("UNION"), F("UPPER"), S("USING"), K("VALUE", KW_VALUE, FN_STORED),
-            S("WHERE"),
-    /* 6 */ K("BACKUP", KW_BACKUP, FN_STORED), S("BIGINT"), S("BINARY"), F("BIT_OR"),
-            K("COMMIT", KW_COMMIT, FN_STORED), F("CONCAT"), F("CRC32C"),
-            K("CREATE", KW_CREATE, FN_STORED), K("DELETE", KW_DELETE, FN_STORED), S("DOUBLE"),
-            S("ESCAPE"), S("EXISTS"), K("EXPORT", KW_EXPORT, FN_STORED), F("FORMAT"), S("HAVING"),
-            F("IFNULL"), K("INSERT", KW_INSERT, FN_PURE), F("ISNULL"), F("LENGTH"), F("LOCATE"),
-            F("MINUTE"), F("NULLIF"), S("REGEXP"), F("REPEAT"), F("SCHEMA"), F("SECOND"),
-            K("SELECT", KW_SELECT, FN_SYNTAX), F("STDDEV"), F("STRCMP"), F("SUBSTR"),
-            K("TABLES", KW_TABLES, FN_STORED), K("UNLOCK", KW_UNLOCK, FN_STORED),
-            K("UPDATE", KW_UPDATE, FN_STORED), K("VALUES", KW_VALUES, FN_SYNTAX),
+            F("NOW"), F("OCT"), F("ORD"), F("POW"), S("ROW"), F("SHA"), F("SIN"), F("STD"),
+            F("SUM"), F("TAN"), S("XOR"),
+    /* 4 */ F("ACOS"), F("ASIN"), F("ATAN"), S("CASE"), F("CAST"), F("CEIL"), F("CHAR"), F("CONV"),
+            F("DATE"), S("ELSE"), S("FROM"), F("HOUR"), S("JOIN"), F("LEAD"), F("LEFT"), S("LIKE"),
+            F("LOG2"), F("LPAD"), S("OVER"), F("RAND"), F("RANK"), S("REAL"), F("RPAD"), F("SHA1"),
+            F("SHA2"), F("SIGN"), S("SOME"), F("SQRT"), F("ST_X"), F("ST_Y"), S("THEN"), F("TIME"),
+            F("TRIM"), F("USER"), F("UUID"), F("WEEK"), S("WHEN"), F("YEAR"),
+    /* 5 */ F("ASCII"), F("ATAN2"), F("COUNT"), F("CRC32"), S("CROSS"), F("FIELD"), S("FIXED"),
+            S("FLOAT"), F("FLOOR"), S("GROUP"), S("INDEX"), S("INNER"), F("INSTR"), F("LCASE"),
+            F("LEAST"), F("LOG10"), F("LOWER"), F("LTRIM"), S("MATCH"), F("MONTH"), S("NCHAR"),
+            F("NTILE"), S("ORDER"), S("OUTER"), F("POINT"), F("POWER"), F("QUOTE"), F("RIGHT"),
+            S("RLIKE"), F("ROUND"), F("RTRIM"), F("SLEEP"), F("SPACE"), F("UCASE"), F("UNHEX"),
+            S("UNION"), F("UPPER"), S("USING"), S("WHERE"),
+    /* 6 */ S("BIGINT"), S("BINARY"), F("BIT_OR"), F("CONCAT"), F("CRC32C"), S("DOUBLE"),
+            S("ESCAPE"), S("EXISTS"), F("FORMAT"), S("HAVING"), F("IFNULL"), F("ISNULL"),
+            F("LENGTH"), F("LOCATE"), F("MINUTE"), F("NULLIF"), S("REGEXP"), F("REPEAT"),
+            F("SCHEMA"), F("SECOND"), F("STDDEV"), F("STRCMP"), F("SUBSTR"),
     /* 7 */ F("ADDDATE"), F("ADDTIME"), S("AGAINST"), S("BETWEEN"), F("BIT_AND"), F("BIT_XOR"),
             F("CEILING"), F("CHARSET"), S("COLUMNS"), F("CONVERT"), F("CURDATE"), F("CURTIME"),
-            F("DAYNAME"), S("DECIMAL"), F("DEFAULT"), F("DEGREES"),
-            K("EXPLAIN", KW_EXPLAIN, FN_STORED), F("EXTRACT"), S("INTEGER"), F("IS_IPV4"),
-            F("IS_IPV6"), F("IS_UUID"), S("NATURAL"), S("NUMERIC"), F("POLYGON"),
-            K("PREPARE", KW_PREPARE, FN_STORED), F("QUARTER"), F("RADIANS"),
-            K("RELEASE", KW_RELEASE, FN_STORED), K("REPLACE", KW_REPLACE, FN_PURE), F("REVERSE"),
-            F("SOUNDEX"), F("ST_AREA"), F("ST_SRID"), F("SUBDATE"), F("SUBTIME"), F("SYSDATE"),
-            S("TINYINT"), F("TO_DAYS"), S("VARCHAR"), F("VAR_POP"), F("VERSION"), F("WEEKDAY"),
+            F("DAYNAME"), S("DECIMAL"), F("DEFAULT"), F("DEGREES"), F("EXTRACT"), S("INTEGER"),
+            F("IS_IPV4"), F("IS_IPV6"), F("IS_UUID"), S("NATURAL"), S("NUMERIC"), F("POLYGON"),
+            F("QUARTER"), F("RADIANS"), F("REVERSE"), F("SOUNDEX"), F("ST_AREA"), F("ST_SRID"),
+            F("SUBDATE"), F("SUBTIME"), F("SYSDATE"), S("TINYINT"), F("TO_DAYS"), S("VARCHAR"),
+            F("VAR_POP"), F("VERSION"), F("WEEKDAY"),
     /* 8 */ F("COALESCE"), F("COMPRESS"), F("DATABASE"), F("DATEDIFF"), S("DATETIME"),
-            F("DATE_ADD"), F("DATE_SUB"), K("DESCRIBE", KW_DESCRIBE, FN_STORED), S("DISTINCT"),
-            K("GET_LOCK", KW_NONE, FN_GET_LOCK), F("GREATEST"), F("GROUPING"), F("INTERVAL"),
-            F("JSON_SET"), F("LAST_DAY"), F("MAKEDATE"), F("MAKETIME"), F("MAKE_SET"),
-            S("NVARCHAR"), F("PASSWORD"), F("POSITION"), K("ROLLBACK", KW_ROLLBACK, FN_STORED),
+            F("DATE_ADD"), F("DATE_SUB"), S("DISTINCT"), W("GET_LOCK", FN_GET_LOCK), F("GREATEST"),
+            F("GROUPING"), F("INTERVAL"), F("JSON_SET"), F("LAST_DAY"), F("MAKEDATE"),
+            F("MAKETIME"), F("MAKE_SET"), S("NVARCHAR"), F("PASSWORD"), F("POSITION"),
             S("SMALLINT"), F("ST_ASWKB"), F("ST_ASWKT"), F("ST_UNION"), F("SYS_GUID"),
             F("TIMEDIFF"), F("TRUNCATE"), F("UTC_DATE"), F("UTC_TIME"), F("VARIANCE"),
             F("VAR_SAMP"), F("YEARWEEK"),
@@ -201,19 +218,17 @@ static const struct word_entry words[] = {
             F("CUME_DIST"), F("DAYOFWEEK"), F("DAYOFYEAR"), F("FROM_DAYS"), F("INET_ATON"),
             F("INET_NTOA"), F("JSON_KEYS"), F("JSON_TYPE"), F("LOCALTIME"), F("MBRCOVERS"),
             F("MBREQUALS"), F("MBRWITHIN"), S("MEDIUMINT"), F("MONTHNAME"), F("NTH_VALUE"),
-            S("PARTITION"), K("RECURSIVE", KW_RECURSIVE, FN_STORED), F("ROW_COUNT"),
-            S("SEPARATOR"), K("STATEMENT", KW_STATEMENT, FN_STORED), F("ST_ASTEXT"),
-            F("ST_BUFFER"), F("ST_EQUALS"), F("ST_LENGTH"), F("ST_POINTN"), F("ST_WITHIN"),
-            F("SUBSTRING"), K("TEMPORARY", KW_TEMPORARY, FN_STORED), F("TIMESTAMP"),
-            F("TO_BASE64"), F("UPDATEXML"), S("VARBINARY"),
+            S("PARTITION"), F("ROW_COUNT"), S("SEPARATOR"), F("ST_ASTEXT"), F("ST_BUFFER"),
+            F("ST_EQUALS"), F("ST_LENGTH"), F("ST_POINTN"), F("ST_WITHIN"), F("SUBSTRING"),
+            F("TIMESTAMP"), F("TO_BASE64"), F("UPDATEXML"), S("VARBINARY"),
     /* 10 */ F("BIT_LENGTH"), F("COLUMN_ADD"), F("COLUMN_GET"), F("CONVERT_TZ"), F("DAYOFMONTH"),
-             K("DEALLOCATE", KW_DEALLOCATE, FN_STORED), F("DENSE_RANK"), F("EXPORT_SET"),
-             F("FOUND_ROWS"), F("GET_FORMAT"), F("INET6_ATON"), F("INET6_NTOA"), F("JSON_ARRAY"),
-             F("JSON_DEPTH"), F("JSON_LOOSE"), F("JSON_MERGE"), F("JSON_QUERY"), F("JSON_QUOTE"),
-             F("JSON_TABLE"), F("JSON_VALID"), F("JSON_VALUE"), F("LAST_VALUE"), F("LINESTRING"),
-             F("MBRTOUCHES"), F("MULTIPOINT"), F("NAME_CONST"), F("PERIOD_ADD"), F("ROW_NUMBER"),
-             F("STDDEV_POP"), F("ST_CROSSES"), F("ST_ISEMPTY"), F("ST_ISVALID"), F("ST_TOUCHES"),
-             F("TO_SECONDS"), F("UNCOMPRESS"), F("UUID_SHORT"), F("WEEKOFYEAR"),
+             F("DENSE_RANK"), F("EXPORT_SET"), F("FOUND_ROWS"), F("GET_FORMAT"), F("INET6_ATON"),
+             F("INET6_NTOA"), F("JSON_ARRAY"), F("JSON_DEPTH"), F("JSON_LOOSE"), F("JSON_MERGE"),
+             F("JSON_QUERY"), F("JSON_QUOTE"), F("JSON_TABLE"), F("JSON_VALID"), F("JSON_VALUE"),
+             F("LAST_VALUE"), F("LINESTRING"), F("MBRTOUCHES"), F("MULTIPOINT"), F("NAME_CONST"),
+             F("PERIOD_ADD"), F("ROW_NUMBER"), F("STDDEV_POP"), F("ST_CROSSES"), F("ST_ISEMPTY"),
+             F("ST_ISVALID"), F("ST_TOUCHES"), F("TO_SECONDS"), F("UNCOMPRESS"), F("UUID_SHORT"),
+             F("WEEKOFYEAR"),
     /* 11 */ F("AES_DECRYPT"), F("AES_ENCRYPT"), F("BIN_TO_UUID"), F("CHAR_LENGTH"),
              F("COLUMN_JSON"), F("COLUMN_LIST"), F("DATE_FORMAT"), S("DISTINCTROW"),
              F("FIND_IN_SET"), F("FIRST_VALUE"), F("FROM_BASE64"), F("GTID_SUBSET"),
@@ -225,24 +240,24 @@ static const struct word_entry words[] = {
              F("ST_CONTAINS"), F("ST_DISJOINT"), F("ST_DISTANCE"), F("ST_ENDPOINT"),
              F("ST_ENVELOPE"), F("ST_ISCLOSED"), F("ST_ISSIMPLE"), F("ST_LATITUDE"),
              F("ST_OVERLAPS"), F("SYSTEM_USER"), F("TIME_FORMAT"), F("TIME_TO_SEC"),
-             K("TRANSACTION", KW_TRANSACTION, FN_STORED), F("UUID_TO_BIN"),
+             F("UUID_TO_BIN"),
     /* 12 */ F("COERCIBILITY"), F("COLUMN_CHECK"), F("CURRENT_DATE"), F("CURRENT_ROLE"),
              F("CURRENT_TIME"), F("CURRENT_USER"), F("EXTRACTVALUE"), F("FORMAT_BYTES"),
-             F("GROUP_CONCAT"), K("IS_FREE_LOCK", KW_NONE, FN_LOCK_INFO),
-             K("IS_USED_LOCK", KW_NONE, FN_LOCK_INFO), F("JSON_COMPACT"), F("JSON_EXTRACT"),
-             F("JSON_REPLACE"), F("JSON_UNQUOTE"), F("MBRCOVEREDBY"), F("MULTIPOLYGON"),
-             F("OCTET_LENGTH"), F("OLD_PASSWORD"), F("PERCENT_RANK"), F("PS_THREAD_ID"),
-             F("RANDOM_BYTES"), F("REGEXP_INSTR"), K("RELEASE_LOCK", KW_NONE, FN_LOCK_INFO),
-             F("SESSION_USER"), F("ST_ASGEOJSON"), F("ST_DIMENSION"), F("ST_GEOMETRYN"),
-             F("ST_LONGITUDE"), F("ST_NUMPOINTS"), F("TIMESTAMPADD"),
+             F("GROUP_CONCAT"), W("IS_FREE_LOCK", FN_LOCK_INFO), W("IS_USED_LOCK", FN_LOCK_INFO),
+             F("JSON_COMPACT"), F("JSON_EXTRACT"), F("JSON_REPLACE"), F("JSON_UNQUOTE"),
+             F("MBRCOVEREDBY"), F("MULTIPOLYGON"), F("OCTET_LENGTH"), F("OLD_PASSWORD"),
+             F("PERCENT_RANK"), F("PS_THREAD_ID"), F("RANDOM_BYTES"), F("REGEXP_INSTR"),
+             W("RELEASE_LOCK", FN_LOCK_INFO), F("SESSION_USER"), F("ST_ASGEOJSON"),
+             F("ST_DIMENSION"), F("ST_GEOMETRYN"), F("ST_LONGITUDE"), F("ST_NUMPOINTS"),
+             F("TIMESTAMPADD"),
     /* 13 */ F("COLUMN_CREATE"), F("COLUMN_DELETE"), F("COLUMN_EXISTS"), F("CONNECTION_ID"),
              F("FROM_UNIXTIME"), F("GTID_SUBTRACT"), F("JSON_ARRAYAGG"), F("JSON_CONTAINS"),
              F("JSON_DETAILED"), F("JSON_OVERLAPS"), F("MBRINTERSECTS"), F("REGEXP_SUBSTR"),
              S("STRAIGHT_JOIN"), F("ST_CONVEXHULL"), F("ST_DIFFERENCE"), F("ST_INTERSECTS"),
              F("ST_STARTPOINT"), F("TIMESTAMPDIFF"), F("UTC_TIMESTAMP"), F("WEIGHT_STRING"),
     /* 14 */ F("IS_IPV4_COMPAT"), F("IS_IPV4_MAPPED"), F("JSON_KEY_VALUE"), F("JSON_NORMALIZE"),
-             F("JSON_OBJECTAGG"), K("LAST_INSERT_ID", KW_NONE, FN_LAST_INSERT_ID),
-             F("LOCALTIMESTAMP"), F("REGEXP_REPLACE"), F("ST_GEOMFROMWKB"), F("UNIX_TIMESTAMP"),
+             F("JSON_OBJECTAGG"), W("LAST_INSERT_ID", FN_LAST_INSERT_ID), F("LOCALTIMESTAMP"),
+             F("REGEXP_REPLACE"), F("ST_GEOMFROMWKB"), F("UNIX_TIMESTAMP"),
     /* 15 */ F("MULTILINESTRING"), F("ST_EXTERIORRING"), F("ST_GEOMETRYTYPE"),
              F("ST_GEOMFROMTEXT"), F("ST_INTERSECTION"), F("ST_LINEFROMTEXT"),
              F("ST_POLYFROMTEXT"), F("SUBSTRING_INDEX"),
@@ -251,7 +266,7 @@ static const struct word_entry words[] = {
              F("ST_NUMGEOMETRIES"), F("ST_POINTFROMTEXT"), F("ST_SYMDIFFERENCE"),
     /* 17 */ F("CURRENT_TIMESTAMP"), F("JSON_ARRAY_APPEND"), F("JSON_ARRAY_INSERT"),
              F("JSON_SCHEMA_VALID"), F("JSON_STORAGE_FREE"), F("JSON_STORAGE_SIZE"),
-             K("RELEASE_ALL_LOCKS", KW_NONE, FN_LOCK_INFO),
+             W("RELEASE_ALL_LOCKS", FN_LOCK_INFO),
     /* 18 */ F("GEOMETRYCOLLECTION"), F("JSON_CONTAINS_PATH"), F("ST_DISTANCE_SPHERE"),
              F("ST_GEOMFROMGEOJSON"),
     /* 19 */ F("JSON_MERGE_PRESERVE"), F("ST_NUMINTERIORRINGS"), F("UNCOMPRESSED_LENGTH"),
@@ -261,51 +276,80 @@ static const struct word_entry words[] = {
     /* 26 */ F("VALIDATE_PASSWORD_STRENGTH"),
 };
 
+#undef K
 #undef F
 #undef S
-#undef K
-
+#undef W
 #undef WORD_CH
 #undef WORD_KEY
 
-#define WORD_MAX (sizeof words[0].name - 1)
+#define WORD_MAX (sizeof keywords[0].name - 1)
+#define COUNT(table) (sizeof table / sizeof table[0])
 
-/* The entry for an identifier, ignoring ASCII case, or NULL. The search
- * is a branch-free lower bound on the keys (about nine conditional moves
- * for the whole table); names longer than 7 bytes then compare the rest. */
 static inline unsigned ascii_upper(unsigned c)
 {
     return c - ((c - 'a' < 26u) << 5);
 }
 
-static const struct word_entry *lookup_word(const char *s, size_t n)
+/* The search key (see WORD_KEY) of the upper-cased word s[0..n), which has
+ * `avail` readable bytes from s on. False if no entry can match (too long,
+ * or not ASCII). */
+static bool word_key(const char *s, size_t n, size_t avail, uint64_t *key)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t head = n < 7 ? n : 7;
-    uint64_t key = 0;
-    unsigned high = 0;
     if (n == 0 || n > WORD_MAX)
-        return NULL;
-    for (size_t i = 0; i < head; i++) {
-        unsigned c = u[i];
-        high |= c;
-        key = key << 8 | ascii_upper(c);
+        return false;
+    if (n <= 7 && avail >= 8) {
+        /* All bytes at once: mask the word, check it is ASCII, then turn
+         * exactly the bytes 'a'..'z' (bit 7 of byte + 0x1f set, of byte +
+         * 0x05 clear) into upper case. No byte carries into the next. */
+        uint64_t v;
+        memcpy(&v, u, sizeof v);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v &= ((uint64_t)1 << (8 * n)) - 1;
+#else
+        v &= ~(((uint64_t)1 << (8 * (8 - n))) - 1);
+#endif
+        if (v & 0x8080808080808080ULL)
+            return false;
+        uint64_t lower = (v + 0x1f1f1f1f1f1f1f1fULL) & ~(v + 0x0505050505050505ULL) & 0x8080808080808080ULL;
+        v -= lower >> 2;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap64(v);
+#endif
+        *key = (uint64_t)n << 56 | v >> 8;
+        return true;
     }
+    size_t head = n < 7 ? n : 7;
+    uint64_t k = 0;
+    unsigned high = 0;
+    for (size_t i = 0; i < head; i++) {
+        high |= u[i];
+        k = k << 8 | ascii_upper(u[i]);
+    }
+    for (size_t i = head; i < n; i++)
+        high |= u[i];
     if (high & 0x80)
-        return NULL; /* no keyword has non-ASCII bytes */
-    key = (uint64_t)n << 56 | key << (8 * (7 - head));
+        return false;
+    *key = (uint64_t)n << 56 | k << (8 * (7 - head));
+    return true;
+}
 
-    const struct word_entry *base = words;
-    size_t count = sizeof words / sizeof words[0];
+/* The entry of `table` for the word s[0..n) with that key, or NULL. A
+ * branch-free lower bound (a conditional move per halving), then, for
+ * names longer than 7 bytes, a comparison of the rest. */
+static const struct word_entry *search(const struct word_entry *table, size_t count, uint64_t key,
+                                       const char *s, size_t n)
+{
+    const struct word_entry *base = table, *end = table + count;
     while (count > 1) {
         size_t half = count / 2;
         base = base[half - 1].key < key ? base + half : base;
         count -= half;
     }
-    for (const struct word_entry *end = words + sizeof words / sizeof words[0];
-         base < end && base->key == key; base++) {
+    for (; base < end && base->key == key; base++) {
         size_t i = 7;
-        while (i < n && (unsigned char)base->name[i] == ascii_upper(u[i]))
+        while (i < n && (unsigned char)base->name[i] == ascii_upper((unsigned char)s[i]))
             i++;
         if (i >= n)
             return base;
@@ -483,13 +527,18 @@ static void scan_token(struct stmt_scan *st, const struct sql_lexer *lx, const s
 
     switch (t->kind) {
     case SQL_TOK_WORD: {
-        const struct word_entry *e = lookup_word(sql + t->start, t->len);
+        const char *w = sql + t->start;
+        uint64_t key = 0;
+        bool known = word_key(w, t->len, lx->len - t->start, &key);
+        const struct word_entry *e = known ? search(keywords, COUNT(keywords), key, w, t->len) : NULL;
         bool call = false;
         kw = e != NULL ? e->kw : KW_NONE;
         code = kw != KW_NONE ? (unsigned char)kw : P_WORD;
         if (next_paren && !names_not_call(st)) {
+            if (e == NULL && known)
+                e = search(functions, COUNT(functions), key, w, t->len);
             unsigned fn = e != NULL && !st->prev_dot ? e->fn : FN_STORED;
-            call = fn != FN_SYNTAX;
+            call = fn != FN_SYNTAX && fn != FN_STORED;
             if (fn == FN_LAST_INSERT_ID)
                 st->lii_pending = true;
             else if (fn == FN_GET_LOCK)
@@ -497,7 +546,8 @@ static void scan_token(struct stmt_scan *st, const struct sql_lexer *lx, const s
             if (fn != FN_SYNTAX && fn != FN_PURE && fn != FN_LAST_INSERT_ID)
                 st->body_ok = false;
         }
-        /* INSERT( and REPLACE( are string functions, not statements. */
+        /* INSERT( and REPLACE( are string functions, not statements; a
+         * keyword before any other '(' still counts as one. */
         if (!call)
             keyword_effects(st, lx, kw, next);
         break;

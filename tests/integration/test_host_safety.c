@@ -23,7 +23,7 @@ static void same_with_and_without(const char *const *argv)
 
 Test(host_safety, programs_without_mysql_are_unaffected)
 {
-    const char *ls[] = {"ls", "-la", "/", NULL};
+    const char *ls[] = {"ls", "-l", "/usr/include/mariadb", NULL};
     const char *t[] = {"true", NULL};
     const char *py[] = {"python3", "-c", "pass", NULL};
     const char *py_import[] = {"python3", "-c", "import MySQLdb, sys; print(sys.version_info[0])", NULL};

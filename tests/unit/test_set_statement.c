@@ -166,6 +166,7 @@ Test(set_statement, keyword_forms)
         {"set character set 'latin1'", SET_PARSE_OK, 0, 1,
          {{"character set", "character set 'latin1'", PLAIN}}},
         {"SET CHARSET latin1", SET_PARSE_OK, 0, 1, {{"character set", "CHARSET latin1", PLAIN}}},
+        {"SET CHAR SET latin1", SET_PARSE_OK, 0, 1, {{"character set", "CHAR SET latin1", PLAIN}}},
         {"SET character_set_client = utf8", SET_PARSE_OK, 0, 1,
          {{"character_set_client", "character_set_client = utf8", SESSION}}},
         {"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", SET_PARSE_OK, 0, 1,
