@@ -110,6 +110,14 @@ static void *real_or_warn(struct real_symbol *s)
 }
 #define REAL_CHECKED(fn) ((__typeof__(&fn))real_or_warn(&real_##fn))
 
+/* A call on a handle goneshim does not manage, or made from inside the
+ * library: straight to the real function (failure if there is none). */
+#define PASS_THROUGH(fn, ...)                                \
+    do {                                                     \
+        __typeof__(&fn) real_ = REAL_CHECKED(fn);            \
+        return real_ ? real_(__VA_ARGS__) : 1;               \
+    } while (0)
+
 static void warn_line(const char *line)
 {
     event_warn("%s", line);
@@ -539,10 +547,8 @@ static int call_real_query(MYSQL *m, const void *arg)
 EXPORT int mysql_real_query(MYSQL *m, const char *sql, unsigned long len)
 {
     struct handle_state *h = managed(m);
-    if (h == NULL) {
-        __typeof__(&mysql_real_query) real = REAL_CHECKED(mysql_real_query);
-        return real ? real(m, sql, len) : 1;
-    }
+    if (h == NULL)
+        PASS_THROUGH(mysql_real_query, m, sql, len);
     struct statement_class c;
     classify_statement(sql, len, &c);
     struct query_args q = {sql, len};
@@ -631,10 +637,8 @@ static int call_select_db(MYSQL *m, const void *db)
 EXPORT int mysql_select_db(MYSQL *m, const char *db)
 {
     struct handle_state *h = managed(m);
-    if (h == NULL) {
-        __typeof__(&mysql_select_db) real = REAL_CHECKED(mysql_select_db);
-        return real ? real(m, db) : 1;
-    }
+    if (h == NULL)
+        PASS_THROUGH(mysql_select_db, m, db);
     return run_statement(m, h, &class_use, call_select_db, db);
 }
 
@@ -646,10 +650,8 @@ static int call_set_character_set(MYSQL *m, const void *csname)
 EXPORT int mysql_set_character_set(MYSQL *m, const char *csname)
 {
     struct handle_state *h = managed(m);
-    if (h == NULL) {
-        __typeof__(&mysql_set_character_set) real = REAL_CHECKED(mysql_set_character_set);
-        return real ? real(m, csname) : 1;
-    }
+    if (h == NULL)
+        PASS_THROUGH(mysql_set_character_set, m, csname);
     int rc = run_statement(m, h, &class_session_setting, call_set_character_set, csname);
     if (rc == 0) {
         /* The library's reconnect restores this character set itself; an
@@ -668,10 +670,8 @@ static int call_autocommit(MYSQL *m, const void *mode)
 EXPORT my_bool mysql_autocommit(MYSQL *m, my_bool mode)
 {
     struct handle_state *h = managed(m);
-    if (h == NULL) {
-        __typeof__(&mysql_autocommit) real = REAL_CHECKED(mysql_autocommit);
-        return real ? real(m, mode) : 1;
-    }
+    if (h == NULL)
+        PASS_THROUGH(mysql_autocommit, m, mode);
     /* autocommit=1 commits an open transaction: on a lost one it must fail
      * like a COMMIT, which the rules do since it is not a ROLLBACK. The
      * mode itself needs no record: the server status carries it. */
@@ -687,10 +687,8 @@ static int call_commit(MYSQL *m, const void *unused)
 EXPORT my_bool mysql_commit(MYSQL *m)
 {
     struct handle_state *h = managed(m);
-    if (h == NULL) {
-        __typeof__(&mysql_commit) real = REAL_CHECKED(mysql_commit);
-        return real ? real(m) : 1;
-    }
+    if (h == NULL)
+        PASS_THROUGH(mysql_commit, m);
     return (my_bool)run_statement(m, h, &class_commit, call_commit, NULL);
 }
 
@@ -703,10 +701,8 @@ static int call_rollback(MYSQL *m, const void *unused)
 EXPORT my_bool mysql_rollback(MYSQL *m)
 {
     struct handle_state *h = managed(m);
-    if (h == NULL) {
-        __typeof__(&mysql_rollback) real = REAL_CHECKED(mysql_rollback);
-        return real ? real(m) : 1;
-    }
+    if (h == NULL)
+        PASS_THROUGH(mysql_rollback, m);
     return (my_bool)run_statement(m, h, &class_rollback, call_rollback, NULL);
 }
 
@@ -719,10 +715,8 @@ static int call_ping(MYSQL *m, const void *unused)
 EXPORT int mysql_ping(MYSQL *m)
 {
     struct handle_state *h = managed(m);
-    if (h == NULL) {
-        __typeof__(&mysql_ping) real = REAL_CHECKED(mysql_ping);
-        return real ? real(m) : 1;
-    }
+    if (h == NULL)
+        PASS_THROUGH(mysql_ping, m);
     return run_statement(m, h, &class_ping, call_ping, NULL);
 }
 
@@ -739,10 +733,8 @@ static int call_change_user(MYSQL *m, const void *arg)
 EXPORT my_bool mysql_change_user(MYSQL *m, const char *user, const char *passwd, const char *db)
 {
     struct handle_state *h = managed(m);
-    if (h == NULL) {
-        __typeof__(&mysql_change_user) real = REAL_CHECKED(mysql_change_user);
-        return real ? real(m, user, passwd, db) : 1;
-    }
+    if (h == NULL)
+        PASS_THROUGH(mysql_change_user, m, user, passwd, db);
     struct change_user_args a = {user, passwd, db};
     int rc = run_statement(m, h, &class_session_reset, call_change_user, &a);
     if (rc == 0) {
@@ -761,10 +753,8 @@ static int call_reset_connection(MYSQL *m, const void *unused)
 EXPORT int mysql_reset_connection(MYSQL *m)
 {
     struct handle_state *h = managed(m);
-    if (h == NULL) {
-        __typeof__(&mysql_reset_connection) real = REAL_CHECKED(mysql_reset_connection);
-        return real ? real(m) : 1;
-    }
+    if (h == NULL)
+        PASS_THROUGH(mysql_reset_connection, m);
     int rc = run_statement(m, h, &class_session_reset, call_reset_connection, NULL);
     if (rc == 0) {
         session_replay_clear(&h->replay);

@@ -751,7 +751,11 @@ static void decide_plain(const struct stmt_scan *st, struct statement_class *c)
         c->creates |= STATE_USER_VARS;
 }
 
-static void decide(const struct stmt_scan *st, const char *sql, struct statement_class *c)
+/* `exact`: parse SET statements (first reading only). parse_set_statement
+ * already weighs every reading of the statement's text; under the other
+ * readings a SET is only judged by its tokens, conservatively, so that the
+ * work stays bounded by (readings x length) rather than its square. */
+static void decide(const struct stmt_scan *st, const char *sql, bool exact, struct statement_class *c)
 {
     if (st->set_for) {
         /* Per-statement settings vanish with the statement: the inner
@@ -760,11 +764,19 @@ static void decide(const struct stmt_scan *st, const char *sql, struct statement
         c->kind = STMT_SET;
         c->retry_safe = false;
     } else if (st->ntok > 0 && st->pre[0] == KW_SET) {
-        struct set_parse_result r;
-        parse_set_statement(sql + st->start, st->end - st->start, &r);
         c->kind = STMT_SET;
         c->creates = st->creates;
         c->releases = 0;
+        c->retry_safe = false;
+        if (!exact) {
+            if (st->uv_any)
+                c->creates |= STATE_USER_VARS;
+            if (st->ntok > 1 && st->pre[1] == KW_TRANSACTION)
+                c->creates |= STATE_NEXT_TXN_SETTINGS;
+            return;
+        }
+        struct set_parse_result r;
+        parse_set_statement(sql + st->start, st->end - st->start, &r);
         /* Session SETs are idempotent, unless a value calls a stored
          * function or reads with a lock. */
         c->retry_safe = r.status == SET_PARSE_OK && st->body_ok;
@@ -814,7 +826,7 @@ static void classify_reading(const char *sql, size_t len, unsigned options,
             break;
 
         struct statement_class s;
-        decide(&st, sql, &s);
+        decide(&st, sql, options == 0, &s);
         n++;
         single = s.kind;
         all_read = all_read && s.kind == STMT_READ;
