@@ -781,7 +781,7 @@ static void decide(const struct stmt_scan *st, const char *sql, bool exact, stru
          * function or reads with a lock. */
         c->retry_safe = r.status == SET_PARSE_OK && st->body_ok;
         if (r.status == SET_PARSE_UNRESTORABLE)
-            c->creates |= r.unrestorable;
+            c->creates |= r.unrestorable ? r.unrestorable : STATE_UNREPLAYABLE_SETTINGS;
         else if (r.status == SET_PARSE_NOT_SET)
             c->kind = STMT_WRITE; /* cannot happen: it starts with SET */
     } else {
@@ -802,7 +802,7 @@ static void classify_reading(const char *sql, size_t len, unsigned options,
     struct sql_token toks[2], *cur = &toks[0], *next = &toks[1], *swap;
     struct stmt_scan st;
     unsigned n = 0, creates = 0, releases = 0;
-    bool all_read = true, retry = true;
+    bool all_read = true, retry = true, any_set = false;
     enum statement_kind single = STMT_UNKNOWN;
 
     sql_lexer_init(&lx, sql, len, options);
@@ -829,6 +829,7 @@ static void classify_reading(const char *sql, size_t len, unsigned options,
         decide(&st, sql, options == 0, &s);
         n++;
         single = s.kind;
+        any_set = any_set || s.kind == STMT_SET;
         all_read = all_read && s.kind == STMT_READ;
         retry = retry && s.retry_safe;
         creates = (creates & ~s.releases) | s.creates;
@@ -841,6 +842,10 @@ static void classify_reading(const char *sql, size_t len, unsigned options,
     *nstmt = n;
     *ambiguous = lx.ambiguous;
     out->kind = n == 0 ? STMT_UNKNOWN : n == 1 ? single : all_read ? STMT_READ : STMT_WRITE;
+    /* Only a lone SET is recorded for replay (the adapter parses the whole
+     * string as one SET); one among several must not be lost silently. */
+    if (n > 1 && any_set)
+        creates |= STATE_UNREPLAYABLE_SETTINGS;
     out->creates = creates;
     out->releases = releases & ~creates;
     out->retry_safe = n != 0 && retry;
@@ -912,5 +917,7 @@ const char *unrestorable_state_name(unsigned bits)
         return "SQL-level prepared statements";
     if (bits & STATE_NEXT_TXN_SETTINGS)
         return "pending SET TRANSACTION";
+    if (bits & STATE_UNREPLAYABLE_SETTINGS)
+        return "session settings that cannot be replayed";
     return bits != 0 ? "unknown session state" : "none";
 }

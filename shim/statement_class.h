@@ -30,6 +30,10 @@ enum unrestorable_state {
     STATE_TABLE_LOCKS = 1u << 3,  /* LOCK TABLE[S] */
     STATE_SQL_PREPARE = 1u << 4,  /* PREPARE name FROM ... */
     STATE_NEXT_TXN_SETTINGS = 1u << 5, /* SET TRANSACTION without a scope */
+    /* Session settings the replay list cannot hold: a SET the parser cannot
+     * describe (too many assignments, syntax it does not follow), or a SET
+     * inside a multi-statement string, which the adapter does not record. */
+    STATE_UNREPLAYABLE_SETTINGS = 1u << 6,
 };
 
 struct statement_class {
