@@ -124,7 +124,7 @@ void fresh_table(const char *name)
 
 static pthread_t killer_thread;
 static volatile int killer_running;
-static int killer_interval_ms, killer_kills;
+static int killer_interval_ms, killer_max_idle_ms, killer_kills;
 
 static void *killer_loop(void *unused)
 {
@@ -133,8 +133,11 @@ static void *killer_loop(void *unused)
     while (killer_running) {
         unsigned long ids[512];
         int n = 0;
-        if (mysql_query(m, "SELECT id FROM information_schema.processlist WHERE user = 'goneshim_app' "
-                           "AND command = 'Sleep'") == 0) {
+        char list[256];
+        snprintf(list, sizeof list,
+                 "SELECT id FROM information_schema.processlist WHERE user = 'goneshim_app' "
+                 "AND command = 'Sleep' AND time_ms <= %d", killer_max_idle_ms);
+        if (mysql_query(m, list) == 0) {
             MYSQL_RES *res = mysql_store_result(m);
             MYSQL_ROW row;
             while (res && (row = mysql_fetch_row(res)) && n < 512)
@@ -153,9 +156,10 @@ static void *killer_loop(void *unused)
     return NULL;
 }
 
-void killer_start(int interval_ms)
+void killer_start(int interval_ms, int max_idle_ms)
 {
     killer_interval_ms = interval_ms;
+    killer_max_idle_ms = max_idle_ms;
     killer_kills = 0;
     killer_running = 1;
     pthread_create(&killer_thread, NULL, killer_loop, NULL);

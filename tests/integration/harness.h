@@ -22,8 +22,12 @@ void server_ctl(const char *action);
 void fresh_table(const char *name);
 
 /* The field's cron job: KILL every sleeping goneshim_app connection every
- * interval_ms, in a thread, until killer_stop (which returns the count). */
-void killer_start(int interval_ms);
+ * interval_ms, in a thread, until killer_stop (which returns the count).
+ * Only connections idle for at most max_idle_ms are killed: one killed a
+ * moment after it woke up would die with a statement in flight, which may
+ * have run and is then rightly reported (statement_safety tests that); here
+ * the point is the idle connection, so the KILL must land while it sleeps. */
+void killer_start(int interval_ms, int max_idle_ms);
 int killer_stop(void);
 
 /* ---- client programs ---- */
