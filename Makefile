@@ -39,7 +39,7 @@ build/asan/libgoneshim.so: $(SHIM_SRC) $(SHIM_HDR) Makefile VERSION
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 $(SANITIZE) -shared -o $@ $(SHIM_SRC) $(LDLIBS_SHIM)
 
-build/tests/unit: $(UNIT_SRC) $(PURE_SRC) $(SHIM_HDR) Makefile
+build/tests/unit: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(PURE_SRC) $(SHIM_HDR) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O1 $(SANITIZE) -Ishim -o $@ $(UNIT_SRC) $(PURE_SRC) -lcriterion -lpthread
 

@@ -2,6 +2,7 @@
  * sweep; and bounded memory under connect/close churn. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -27,19 +28,20 @@ Test(registry, insert_lookup_remove)
 #define CHURN 20000
 
 static volatile int stop;
+static int owners_started; /* atomic: owners that have found their key once */
 
 /* Each owner keeps its own key registered and checks it is always found
  * with its value, while the churner makes the table grow and sweep. */
 static void *owner(void *arg)
 {
     uintptr_t key = (uintptr_t)arg;
-    long checks = 0;
-    while (!stop) {
+    if (registry_lookup((void *)key) != (void *)(key ^ 0x5a))
+        return (void *)1;
+    __atomic_add_fetch(&owners_started, 1, __ATOMIC_RELEASE);
+    while (!stop)
         if (registry_lookup((void *)key) != (void *)(key ^ 0x5a))
             return (void *)1;
-        checks++;
-    }
-    return checks > 0 ? NULL : (void *)1;
+    return NULL;
 }
 
 Test(registry, lookups_survive_growth_and_sweeps, .timeout = 60)
@@ -51,6 +53,10 @@ Test(registry, lookups_survive_growth_and_sweeps, .timeout = 60)
         cr_assert(registry_insert((void *)k, (void *)(k ^ 0x5a)));
         pthread_create(&threads[i], NULL, owner, (void *)k);
     }
+    /* Start churning only once every owner is looking up: the point is the
+     * overlap, and a loaded machine may not schedule them at once. */
+    while (__atomic_load_n(&owners_started, __ATOMIC_ACQUIRE) < OWNERS)
+        sched_yield();
     /* Churn: many short-lived keys at distinct addresses, as handles are. */
     void **held = calloc(512, sizeof *held);
     for (int i = 0; i < CHURN; i++) {

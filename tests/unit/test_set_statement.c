@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostile_input.h"
 #include "set_statement.h"
 #include "statement_class.h"
 
@@ -382,50 +383,6 @@ Test(set_statement, classifier_agrees)
 
 /* ---- hostile input ---- */
 
-static uint32_t rng_next(uint32_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 17;
-    *s ^= *s << 5;
-    return *s;
-}
-
-static void check_invariants(const char *sql, size_t len)
-{
-    char *copy = malloc(len != 0 ? len : 1);
-    cr_assert_not_null(copy);
-    memcpy(copy, sql, len);
-
-    struct set_parse_result r, again;
-    parse_set_statement(copy, len, &r);
-    parse_set_statement(copy, len, &again);
-    cr_assert(r.status == SET_PARSE_OK || r.status == SET_PARSE_NOT_SET ||
-              r.status == SET_PARSE_UNRESTORABLE);
-    cr_assert(r.status == again.status && r.unrestorable == again.unrestorable && r.n == again.n,
-              "not deterministic");
-    cr_assert_leq(r.n, SET_MAX_ASSIGNMENTS);
-    if (r.status != SET_PARSE_OK)
-        cr_assert_eq(r.n, 0u);
-    if (r.status != SET_PARSE_UNRESTORABLE)
-        cr_assert_eq(r.unrestorable, 0u);
-    for (unsigned i = 0; i < r.n; i++) {
-        const struct set_assignment *a = &r.assignments[i];
-        cr_assert(a->text >= copy && a->text_len > 0 && a->text + a->text_len <= copy + len);
-        cr_assert(memchr(a->key, '\0', sizeof a->key) != NULL);
-        cr_assert_gt(strlen(a->key), 0u);
-        for (const char *k = a->key; *k; k++)
-            cr_assert(!(*k >= 'A' && *k <= 'Z'), "key not lower case: %s", a->key);
-        cr_assert(a->form == REPLAY_SET_SESSION || a->form == REPLAY_SET);
-        cr_assert(a->text == again.assignments[i].text && a->text_len == again.assignments[i].text_len);
-    }
-
-    struct statement_class c;
-    classify_statement(copy, len, &c);
-    if (c.kind == STMT_WRITE || c.kind == STMT_UNKNOWN || c.kind == STMT_COMMIT)
-        cr_assert_not(c.retry_safe);
-    free(copy);
-}
-
 Test(set_statement, every_prefix_of_tricky_statements)
 {
     static const char *const tricky[] = {
@@ -443,11 +400,7 @@ Test(set_statement, every_prefix_of_tricky_statements)
         "SET @",
         "SET `",
     };
-    for (size_t i = 0; i < sizeof tricky / sizeof tricky[0]; i++) {
-        size_t n = strlen(tricky[i]);
-        for (size_t k = 0; k <= n; k++)
-            check_invariants(tricky[i], k);
-    }
+    check_every_prefix(tricky, sizeof tricky / sizeof tricky[0]);
 }
 
 Test(set_statement, random_bytes)
@@ -458,27 +411,6 @@ Test(set_statement, random_bytes)
         ",", ";", "(", ")", "'", "\"", "`", "\\", "/*!", "/*!50800", "/*M!", "*/", "--", "-- ", "#",
         "\n", "sql_mode", "a", "1", " ", "\x81", "\x95\\", ".",
     };
-    uint32_t seed = 0xfeedbeefu;
-    char buf[256];
-    for (int iter = 0; iter < 4000; iter++) {
-        size_t len = rng_next(&seed) % sizeof buf, n = 0;
-        bool raw = iter % 4 == 0;
-        if (!raw) {
-            memcpy(buf, "SET ", 4);
-            n = len >= 4 ? 4 : 0;
-        }
-        while (n < len) {
-            if (raw) {
-                buf[n++] = (char)rng_next(&seed);
-            } else {
-                const char *p = pieces[rng_next(&seed) % (sizeof pieces / sizeof pieces[0])];
-                size_t pl = strlen(p);
-                if (n + pl > len)
-                    break;
-                memcpy(buf + n, p, pl);
-                n += pl;
-            }
-        }
-        check_invariants(buf, n);
-    }
+    struct random_sql spec = {pieces, sizeof pieces / sizeof pieces[0], "SET ", 4, 0xfeedbeefu, 4000};
+    check_random_inputs(&spec);
 }

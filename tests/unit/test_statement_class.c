@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostile_input.h"
 #include "set_statement.h"
 #include "statement_class.h"
 
@@ -732,56 +733,9 @@ static const char *const tricky[] = {
     "SET TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE; COMMIT AND NO CHAIN NO RELEASE",
 };
 
-static uint32_t rng_next(uint32_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 17;
-    *s ^= *s << 5;
-    return *s;
-}
-
-static void check_invariants(const char *sql, size_t len)
-{
-    char *copy = malloc(len != 0 ? len : 1);
-    cr_assert_not_null(copy);
-    memcpy(copy, sql, len);
-
-    struct statement_class c, again;
-    classify_statement(copy, len, &c);
-    classify_statement(copy, len, &again);
-    cr_assert(c.kind >= STMT_UNKNOWN && c.kind <= STMT_USE);
-    cr_assert(c.kind == again.kind && c.creates == again.creates && c.releases == again.releases &&
-                  c.retry_safe == again.retry_safe,
-              "not deterministic");
-    if (c.kind == STMT_WRITE || c.kind == STMT_UNKNOWN || c.kind == STMT_COMMIT)
-        cr_assert_not(c.retry_safe);
-    cr_assert_eq(c.creates & c.releases, 0u);
-    cr_assert_eq(c.creates & ~0x7fu, 0u);
-    cr_assert_eq(c.releases & ~STATE_TABLE_LOCKS, 0u);
-
-    struct set_parse_result r;
-    parse_set_statement(copy, len, &r);
-    cr_assert(r.status == SET_PARSE_OK || r.status == SET_PARSE_NOT_SET ||
-              r.status == SET_PARSE_UNRESTORABLE);
-    cr_assert_leq(r.n, SET_MAX_ASSIGNMENTS);
-    if (r.status != SET_PARSE_OK)
-        cr_assert_eq(r.n, 0u);
-    for (unsigned i = 0; i < r.n; i++) {
-        const struct set_assignment *a = &r.assignments[i];
-        cr_assert(a->text >= copy && a->text_len > 0 && a->text + a->text_len <= copy + len);
-        cr_assert(memchr(a->key, '\0', sizeof a->key) != NULL);
-        cr_assert_gt(strlen(a->key), 0u);
-    }
-    free(copy);
-}
-
 Test(statement_class, every_prefix_of_tricky_statements)
 {
-    for (size_t i = 0; i < sizeof tricky / sizeof tricky[0]; i++) {
-        size_t n = strlen(tricky[i]);
-        for (size_t k = 0; k <= n; k++)
-            check_invariants(tricky[i], k);
-    }
+    check_every_prefix(tricky, sizeof tricky / sizeof tricky[0]);
 }
 
 Test(statement_class, random_bytes)
@@ -793,25 +747,8 @@ Test(statement_class, random_bytes)
         "\x95\\", "\xc3\xa9", "BEGIN", "COMMIT AND CHAIN", "LOCK TABLES", "NAMES ", "GLOBAL ",
         "TRANSACTION ", "0x", "1e", "a", " ", "\0",
     };
-    uint32_t seed = 0x5eed1234u;
-    char buf[256];
-    for (int iter = 0; iter < 4000; iter++) {
-        size_t len = rng_next(&seed) % sizeof buf, n = 0;
-        bool raw = iter % 2 == 0;
-        while (n < len) {
-            if (raw) {
-                buf[n++] = (char)rng_next(&seed);
-            } else {
-                const char *p = pieces[rng_next(&seed) % (sizeof pieces / sizeof pieces[0])];
-                size_t pl = p[0] == '\0' ? 1 : strlen(p);
-                if (n + pl > len)
-                    break;
-                memcpy(buf + n, p, pl);
-                n += pl;
-            }
-        }
-        check_invariants(buf, n);
-    }
+    struct random_sql spec = {pieces, sizeof pieces / sizeof pieces[0], NULL, 2, 0x5eed1234u, 4000};
+    check_random_inputs(&spec);
 }
 
 /* A session setting the adapter cannot record must not be lost silently. */
