@@ -10,14 +10,22 @@ CC ?= cc
 MARIADB_CFLAGS := $(shell mariadb_config --cflags 2>/dev/null || echo -I/usr/include/mariadb)
 MARIADB_LIBS := $(shell mariadb_config --libs 2>/dev/null || echo -lmariadb)
 
+# PHP's headers, for the mysqlnd adapter: its struct layouts are those of
+# the PHP it is built against. Without them the library is built without it.
+PHP_INCLUDES := $(shell php-config --includes 2>/dev/null)
+
 WARN := -Wall -Wextra -Werror
 BASE_CFLAGS := -std=gnu11 $(WARN) -g -fPIC -fvisibility=hidden -D_GNU_SOURCE \
-	-DGONESHIM_VERSION='"$(VERSION)"' $(MARIADB_CFLAGS)
+	-DGONESHIM_VERSION='"$(VERSION)"' $(MARIADB_CFLAGS) $(PHP_INCLUDES)
 CFLAGS ?= -O2
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDLIBS_SHIM := -ldl -lpthread
 
 SHIM_SRC := $(sort $(wildcard shim/*.c))
+ifeq ($(PHP_INCLUDES),)
+SHIM_SRC := $(filter-out shim/mysqlnd_adapter.c,$(SHIM_SRC))
+$(info goneshim: no PHP headers (php-config, package php8.2-dev): building without the PHP/mysqlnd adapter)
+endif
 SHIM_HDR := $(wildcard shim/*.h)
 # The pure parts, unit-tested without a server.
 PURE_SRC := shim/config.c shim/session_guard.c shim/session_replay.c \
