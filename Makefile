@@ -34,7 +34,7 @@ PURE_SRC := shim/config.c shim/session_guard.c shim/session_replay.c \
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 INTEGRATION_SRC := $(sort $(wildcard tests/integration/*.c))
 
-.PHONY: all deps test unit-tests integration-tests launcher-tests demo install uninstall clean
+.PHONY: all deps test unit-tests integration-tests launcher-tests build-tests demo install uninstall clean
 
 all: build/libgoneshim.so
 
@@ -67,21 +67,29 @@ build/tests/integration: $(INTEGRATION_SRC) tests/integration/harness.h Makefile
 	$(CC) -std=gnu11 $(WARN) -g -O1 -D_GNU_SOURCE $(MARIADB_CFLAGS) -Itests/integration -o $@ $(INTEGRATION_SRC) \
 		$(MARIADB_LIBS) -lcriterion -lpthread
 
+build/tests/fake_mysqlnd_version.so: tests/clients/fake_mysqlnd_version.c Makefile
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -g -O2 -fPIC -shared -o $@ $<
+
 TEST_PROGRAMS := build/libgoneshim.so build/asan/libgoneshim.so build/tests/unit \
-	build/tests/sqlpipe build/tests/threaded_worker build/tests/integration
+	build/tests/sqlpipe build/tests/threaded_worker build/tests/integration \
+	build/tests/fake_mysqlnd_version.so
 
 deps:
 	@scripts/install-deps
 
 test: deps
 	$(MAKE) --no-print-directory $(TEST_PROGRAMS)
-	$(MAKE) --no-print-directory unit-tests launcher-tests integration-tests
+	$(MAKE) --no-print-directory unit-tests launcher-tests build-tests integration-tests
 
 unit-tests: build/tests/unit
 	build/tests/unit
 
 launcher-tests: build/libgoneshim.so
 	tests/launcher/test-launcher
+
+build-tests: build/libgoneshim.so
+	tests/build/test-without-php
 
 integration-tests: $(TEST_PROGRAMS)
 	scripts/with-test-server build/tests/integration --jobs 1

@@ -77,7 +77,7 @@ long long admin_long(const char *fmt, ...)
     return v;
 }
 
-static void sleep_ms(int ms)
+void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -333,13 +333,18 @@ int client_finish(struct client *c, char **stderr_out)
     return exit_code(status);
 }
 
-int run_program(const char *const *argv, enum shim_mode mode, const char *const *extra_env,
-                char **out, char **err)
-{
+struct program {
+    pid_t pid;
     char out_path[64], err_path[64];
-    snprintf(out_path, sizeof out_path, "/tmp/goneshim-run.%d.out.XXXXXX", getpid());
-    snprintf(err_path, sizeof err_path, "/tmp/goneshim-run.%d.err.XXXXXX", getpid());
-    int o = mkstemp(out_path), e = mkstemp(err_path);
+};
+
+struct program *program_start(const char *const *argv, enum shim_mode mode, const char *const *extra_env)
+{
+    struct program *p = calloc(1, sizeof *p);
+    cr_assert(p != NULL);
+    snprintf(p->out_path, sizeof p->out_path, "/tmp/goneshim-run.%d.out.XXXXXX", getpid());
+    snprintf(p->err_path, sizeof p->err_path, "/tmp/goneshim-run.%d.err.XXXXXX", getpid());
+    int o = mkstemp(p->out_path), e = mkstemp(p->err_path);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -349,18 +354,23 @@ int run_program(const char *const *argv, enum shim_mode mode, const char *const 
     if (realpath(shim_library(), abs_lib) == NULL)
         cr_assert_fail("%s: %s", shim_library(), strerror(errno));
     char **envp = child_environment(mode, abs_lib, extra_env);
-    pid_t pid;
-    if (posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, envp) != 0)
+    if (posix_spawnp(&p->pid, argv[0], &fa, NULL, (char *const *)argv, envp) != 0)
         cr_assert_fail("spawn %s: %s", argv[0], strerror(errno));
     free(envp);
     posix_spawn_file_actions_destroy(&fa);
     close(o);
     close(e);
+    return p;
+}
+
+int program_finish(struct program *p, char **out, char **err)
+{
     int status = 0;
-    waitpid(pid, &status, 0);
-    char *o_text = slurp(out_path), *e_text = slurp(err_path);
-    unlink(out_path);
-    unlink(err_path);
+    waitpid(p->pid, &status, 0);
+    char *o_text = slurp(p->out_path), *e_text = slurp(p->err_path);
+    unlink(p->out_path);
+    unlink(p->err_path);
+    free(p);
     if (out)
         *out = o_text;
     else
@@ -370,6 +380,12 @@ int run_program(const char *const *argv, enum shim_mode mode, const char *const 
     else
         free(e_text);
     return exit_code(status);
+}
+
+int run_program(const char *const *argv, enum shim_mode mode, const char *const *extra_env,
+                char **out, char **err)
+{
+    return program_finish(program_start(argv, mode, extra_env), out, err);
 }
 
 bool starts_with(const char *s, const char *prefix)

@@ -51,6 +51,13 @@ int client_finish(struct client *c, char **stderr_out);
 int run_program(const char *const *argv, enum shim_mode mode, const char *const *extra_env,
                 char **out, char **err);
 
+/* The same in two steps, for a test that acts while the program runs. */
+struct program;
+struct program *program_start(const char *const *argv, enum shim_mode mode, const char *const *extra_env);
+int program_finish(struct program *p, char **out, char **err);
+
+void sleep_ms(int ms);
+
 /* Path of a repository file, from the repo root (tests run from there). */
 const char *shim_library(void); /* the non-sanitized build/libgoneshim.so */
 
