@@ -68,13 +68,18 @@ build/tests/integration: $(INTEGRATION_SRC) tests/integration/harness.h Makefile
 	$(CC) -std=gnu11 $(WARN) -g -O1 -D_GNU_SOURCE $(MARIADB_CFLAGS) -Itests/integration -o $@ $(INTEGRATION_SRC) \
 		$(MARIADB_LIBS) -lcriterion -lpthread
 
+# Sanitized, like sqlpipe: it runs under the sanitized library.
+build/tests/stmt_worker: tests/clients/stmt_worker.c Makefile
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -g -O1 $(SANITIZE) $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS)
+
 build/tests/fake_mysqlnd_version.so: tests/clients/fake_mysqlnd_version.c Makefile
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -g -O2 -fPIC -shared -o $@ $<
 
 TEST_PROGRAMS := build/libgoneshim.so build/asan/libgoneshim.so build/tests/unit \
 	build/tests/sqlpipe build/tests/threaded_worker build/tests/integration \
-	build/tests/fake_mysqlnd_version.so
+	build/tests/fake_mysqlnd_version.so build/tests/stmt_worker
 
 deps:
 	@scripts/install-deps

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "event_log.h"
 #include "handle_registry.h"
+#include "prepared_statement.h"
 #include "session_driver.h"
 #include "shim_runtime.h"
 #include "statement_class.h"
@@ -64,6 +65,13 @@ static struct real_symbol real_mysql_reset_connection = REAL_SYMBOL(mysql_reset_
 static struct real_symbol real_mysql_get_socket = REAL_SYMBOL(mysql_get_socket, V18);
 static struct real_symbol real_mariadb_reconnect = REAL_SYMBOL(mariadb_reconnect, V3);
 static struct real_symbol real_mysql_get_client_version = REAL_SYMBOL(mysql_get_client_version, V18);
+static struct real_symbol real_mysql_stmt_prepare = REAL_SYMBOL(mysql_stmt_prepare, V18);
+static struct real_symbol real_mysql_stmt_execute = REAL_SYMBOL(mysql_stmt_execute, V18);
+static struct real_symbol real_mysql_stmt_bind_param = REAL_SYMBOL(mysql_stmt_bind_param, V18);
+static struct real_symbol real_mysql_stmt_bind_result = REAL_SYMBOL(mysql_stmt_bind_result, V18);
+static struct real_symbol real_mysql_stmt_attr_set = REAL_SYMBOL(mysql_stmt_attr_set, V18);
+static struct real_symbol real_mysql_stmt_send_long_data = REAL_SYMBOL(mysql_stmt_send_long_data, V18);
+static struct real_symbol real_mysql_stmt_close = REAL_SYMBOL(mysql_stmt_close, V18);
 
 /* The real function, typed like ours. NULL only if no loaded object has it,
  * which cannot happen for a function the application just called through
@@ -515,4 +523,303 @@ EXPORT int mysql_reset_connection(MYSQL *m)
     if (rc == 0)
         driver_session_reset(s);
     return rc;
+}
+
+/* ---- prepared statements (mysql_stmt_*) ---- */
+
+/* An attribute the application set, re-applied after a new prepare. */
+struct statement_attribute {
+    enum enum_stmt_attr_type type;
+    union {
+        my_bool flag;
+        unsigned long ulong;
+        unsigned int uint;
+        size_t size;
+        void *pointer;
+    } value;
+};
+
+#define MAX_STATEMENT_ATTRIBUTES 10
+
+/* A copy of bindings (MYSQL_BIND structs; the buffers they point to stay
+ * the application's). */
+struct bind_copy {
+    MYSQL_BIND *v;
+    unsigned n, capacity;
+    /* Bound by the application while the statement was stale: newer than
+     * what the library holds. */
+    bool newer_than_library;
+};
+
+/* What goneshim keeps per MYSQL_STMT on a managed connection. */
+struct mysqlclient_statement {
+    struct prepared_statement core;
+    struct bind_copy params, results;
+    struct statement_attribute attributes[MAX_STATEMENT_ATTRIBUTES];
+    unsigned n_attributes;
+};
+
+static void statement_free(struct mysqlclient_statement *r)
+{
+    prepared_statement_forget(&r->core);
+    free(r->params.v);
+    free(r->results.v);
+    free(r);
+}
+
+/* A pointer into one bind array, moved to the same place in another. The
+ * library points length, is_null and error at fields of its own copy when
+ * the application left them NULL. */
+static void *moved(void *p, const MYSQL_BIND *from, unsigned from_n, MYSQL_BIND *to)
+{
+    const char *start = (const char *)from, *end = (const char *)(from + from_n);
+    if (from != NULL && (const char *)p >= start && (const char *)p < end)
+        return (char *)to + ((const char *)p - start);
+    return p;
+}
+
+static bool keep_binds(struct bind_copy *c, const MYSQL_BIND *src, unsigned n)
+{
+    if (src == NULL || n == 0) {
+        c->n = 0;
+        return true;
+    }
+    MYSQL_BIND *old = c->v, *dst = old;
+    unsigned old_n = c->n;
+    if (n > c->capacity) {
+        dst = malloc(n * sizeof *dst);
+        if (dst == NULL)
+            return false;
+        c->capacity = n;
+    }
+    memcpy(dst, src, n * sizeof *dst);
+    for (unsigned i = 0; i < n; i++) {
+        MYSQL_BIND *b = &dst[i];
+        b->length = moved(moved(b->length, src, n, dst), old, old_n, dst);
+        b->is_null = moved(moved(b->is_null, src, n, dst), old, old_n, dst);
+        b->error = moved(moved(b->error, src, n, dst), old, old_n, dst);
+    }
+    if (dst != old)
+        free(old);
+    c->v = dst;
+    c->n = n;
+    return true;
+}
+
+static size_t attribute_size(enum enum_stmt_attr_type type)
+{
+    switch (type) {
+    case STMT_ATTR_UPDATE_MAX_LENGTH:
+        return sizeof(my_bool);
+    case STMT_ATTR_CURSOR_TYPE:
+    case STMT_ATTR_PREFETCH_ROWS:
+        return sizeof(unsigned long);
+    case STMT_ATTR_PREBIND_PARAMS:
+    case STMT_ATTR_ARRAY_SIZE:
+        return sizeof(unsigned int);
+    case STMT_ATTR_ROW_SIZE:
+        return sizeof(size_t);
+    case STMT_ATTR_CB_USER_DATA:
+    case STMT_ATTR_CB_PARAM:
+    case STMT_ATTR_CB_RESULT:
+        return sizeof(void *);
+    default:
+        return 0; /* read-only (STATE) or unknown: nothing to re-apply */
+    }
+}
+
+static void keep_attribute(struct mysqlclient_statement *r, enum enum_stmt_attr_type type, const void *value)
+{
+    size_t size = attribute_size(type);
+    if (size == 0 || value == NULL)
+        return;
+    unsigned i = 0;
+    while (i < r->n_attributes && r->attributes[i].type != type)
+        i++;
+    if (i == MAX_STATEMENT_ATTRIBUTES)
+        return; /* more kinds than exist */
+    r->attributes[i].type = type;
+    memcpy(&r->attributes[i].value, value, size);
+    if (i == r->n_attributes)
+        r->n_attributes++;
+}
+
+/* Preparing again clears the library's bindings: they are taken first
+ * from the library's own copy, which is the truth (DBD::mysql, for one,
+ * changes buffers in it between executions without binding again), unless
+ * the application bound while the statement was stale. */
+static bool statement_prepare_again(void *stmt, const char *sql, size_t len)
+{
+    MYSQL_STMT *st = stmt;
+    struct mysqlclient_statement *r = registry_lookup(st);
+    if (!r->params.newer_than_library)
+        keep_binds(&r->params, st->bind_param_done ? st->params : NULL, st->param_count);
+    if (!r->results.newer_than_library)
+        keep_binds(&r->results, st->bind_result_done ? st->bind : NULL, st->field_count);
+    r->params.newer_than_library = r->results.newer_than_library = false;
+    if (REAL(mysql_stmt_prepare)(st, sql, len) != 0)
+        return false;
+    for (unsigned i = 0; i < r->n_attributes; i++)
+        REAL(mysql_stmt_attr_set)(st, r->attributes[i].type, &r->attributes[i].value);
+    /* The counts must still match: the same text on the same server. */
+    if (r->params.n != 0 && r->params.n == st->param_count && REAL(mysql_stmt_bind_param)(st, r->params.v) != 0)
+        return false;
+    if (r->results.n != 0 && r->results.n == st->field_count &&
+        REAL(mysql_stmt_bind_result)(st, r->results.v) != 0)
+        return false;
+    return true;
+}
+
+static bool statement_execute(void *stmt)
+{
+    return REAL(mysql_stmt_execute)(stmt) == 0;
+}
+
+static void statement_set_error(void *stmt, unsigned code, const char *message)
+{
+    MYSQL_STMT *st = stmt;
+    st->last_errno = code;
+    snprintf(st->last_error, sizeof st->last_error, "%s", message);
+    memcpy(st->sqlstate, "HY000", sizeof "HY000");
+}
+
+static unsigned statement_error_code(void *stmt)
+{
+    return ((MYSQL_STMT *)stmt)->last_errno;
+}
+
+static const struct statement_ops mysqlclient_statement_ops = {
+    .prepare_again = statement_prepare_again,
+    .execute = statement_execute,
+    .set_error = statement_set_error,
+    .error_code = statement_error_code,
+};
+
+/* The statement's record and its connection's session, if both are
+ * managed. */
+static struct mysqlclient_statement *managed_stmt(MYSQL_STMT *st, struct managed_session **session)
+{
+    if (shim_in_real_call() || st == NULL || !shim_active())
+        return NULL;
+    struct mysqlclient_statement *r = registry_lookup(st);
+    *session = r != NULL && st->mysql != NULL ? managed_statement(st->mysql) : NULL;
+    return *session != NULL ? r : NULL;
+}
+
+struct stmt_prepare_args {
+    MYSQL_STMT *stmt;
+    const char *sql;
+    unsigned long len;
+};
+
+static int call_stmt_prepare(void *m, const void *arg)
+{
+    (void)m;
+    const struct stmt_prepare_args *a = arg;
+    return REAL(mysql_stmt_prepare)(a->stmt, a->sql, a->len);
+}
+
+EXPORT int mysql_stmt_prepare(MYSQL_STMT *st, const char *sql, unsigned long len)
+{
+    struct managed_session *s = st != NULL ? managed_statement(st->mysql) : NULL;
+    if (s == NULL)
+        PASS_THROUGH(mysql_stmt_prepare, st, sql, len);
+    struct mysqlclient_statement *r = registry_lookup(st);
+    if (r == NULL) {
+        r = calloc(1, sizeof *r);
+        if (r == NULL || !registry_insert(st, r)) {
+            free(r);
+            PASS_THROUGH(mysql_stmt_prepare, st, sql, len);
+        }
+    }
+    /* Preparing runs nothing: safe to send again, like a ping; refused,
+     * like everything, inside a lost transaction. */
+    struct stmt_prepare_args a = {st, sql, len};
+    int rc = driver_run(s, st->mysql, &class_ping, call_stmt_prepare, &a);
+    if (rc != 0) {
+        if (st->last_errno == 0)
+            statement_set_error(st, st->mysql->net.last_errno, st->mysql->net.last_error);
+        return rc;
+    }
+    /* A new prepare forgets the bindings, in the library as here. */
+    r->params.n = r->results.n = 0;
+    if (!prepared_statement_record(&r->core, s, sql, len))
+        statement_free(registry_remove(st));
+    return rc;
+}
+
+EXPORT int mysql_stmt_execute(MYSQL_STMT *st)
+{
+    struct managed_session *s;
+    struct mysqlclient_statement *r = managed_stmt(st, &s);
+    if (r == NULL)
+        PASS_THROUGH(mysql_stmt_execute, st);
+    return driver_execute_prepared(s, st->mysql, &r->core, &mysqlclient_statement_ops, st);
+}
+
+/* On a statement of an older connection (the library reset it and would
+ * refuse), bindings are only recorded: the next execute prepares again and
+ * applies them. Otherwise they go to the library, which keeps them. */
+static bool bind_while_stale(MYSQL_STMT *st, bool results, MYSQL_BIND *bind, unsigned n)
+{
+    struct managed_session *s;
+    struct mysqlclient_statement *r = managed_stmt(st, &s);
+    if (r == NULL || !prepared_statement_stale(&r->core, s))
+        return false;
+    struct bind_copy *c = results ? &r->results : &r->params;
+    if (!keep_binds(c, bind, n))
+        return false;
+    c->newer_than_library = true;
+    return true;
+}
+
+EXPORT my_bool mysql_stmt_bind_param(MYSQL_STMT *st, MYSQL_BIND *bind)
+{
+    if (st != NULL && bind_while_stale(st, false, bind, st->param_count))
+        return 0;
+    PASS_THROUGH(mysql_stmt_bind_param, st, bind);
+}
+
+EXPORT my_bool mysql_stmt_bind_result(MYSQL_STMT *st, MYSQL_BIND *bind)
+{
+    if (st != NULL && bind_while_stale(st, true, bind, st->field_count))
+        return 0;
+    PASS_THROUGH(mysql_stmt_bind_result, st, bind);
+}
+
+EXPORT my_bool mysql_stmt_attr_set(MYSQL_STMT *st, enum enum_stmt_attr_type type, const void *value)
+{
+    struct managed_session *s;
+    struct mysqlclient_statement *r = managed_stmt(st, &s);
+    if (r != NULL)
+        keep_attribute(r, type, value);
+    PASS_THROUGH(mysql_stmt_attr_set, st, type, value);
+}
+
+EXPORT my_bool mysql_stmt_send_long_data(MYSQL_STMT *st, unsigned int param, const char *data,
+                                         unsigned long len)
+{
+    struct managed_session *s;
+    struct mysqlclient_statement *r = managed_stmt(st, &s);
+    if (r != NULL) {
+        /* Sent again after a loss (as the error said): the statement must
+         * exist on the new connection to receive it. */
+        if (prepared_statement_stale(&r->core, s)) {
+            if (!SHIM_REAL_CALL(statement_prepare_again(st, r->core.sql, r->core.len)))
+                return 1;
+            r->core.generation = s->generation;
+        }
+        r->core.long_data_sent = true;
+    }
+    PASS_THROUGH(mysql_stmt_send_long_data, st, param, data, len);
+}
+
+EXPORT my_bool mysql_stmt_close(MYSQL_STMT *st)
+{
+    if (!shim_in_real_call() && st != NULL && shim_is_initialized()) {
+        struct mysqlclient_statement *r = registry_remove(st);
+        if (r != NULL)
+            statement_free(r);
+    }
+    PASS_THROUGH(mysql_stmt_close, st);
 }

@@ -145,6 +145,7 @@ static bool reconnect_in_place(struct managed_session *s, void *conn, enum guard
         sleep_ns(pause < deadline - now ? pause : deadline - now);
     }
 
+    s->generation++; /* server-side prepared statements are gone */
     if (!restore_session(s, conn, autocommit)) {
         /* Never hand out a connection whose session differs from what the
          * application set up: close it, so the next statement tries again

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event_log.h"
 #include "session_guard.h"
 #include "session_replay.h"
 #include "statement_class.h"
@@ -83,6 +84,9 @@ struct managed_session {
     const struct connection_ops *ops;
     struct session_guard guard;
     struct session_replay replay;
+    /* Counts the connections this handle has had: a prepared statement
+     * made under an older one must be prepared again before it runs. */
+    unsigned generation;
     /* The statement between send and read, on the two-step path. */
     bool pending;
     bool pending_in_transaction;

@@ -22,12 +22,14 @@ my $transport  = 'socket';
 my $iterations = 20;
 my $idle_ms    = 400;
 my $tag        = "$PROG-$$";
+my $server_prepare = 0;
 GetOptions(
+    'server-prepare' => \$server_prepare,
     'transport=s'  => \$transport,
     'iterations=i' => \$iterations,
     'idle-ms=i'    => \$idle_ms,
     'tag=s'        => \$tag,
-) or die "usage: $PROG [--transport socket|tcp] [--iterations N] [--idle-ms M] [--tag TEXT]\n";
+) or die "usage: $PROG [--transport socket|tcp] [--iterations N] [--idle-ms M] [--tag TEXT] [--server-prepare]\n";
 die "$PROG: --transport must be socket or tcp\n" unless $transport =~ /^(socket|tcp)$/;
 
 sub env {
@@ -43,6 +45,9 @@ if ($transport eq 'socket') {
 } else {
     $dsn .= ';host=' . env('GONESHIM_TEST_HOST') . ';port=' . env('GONESHIM_TEST_PORT');
 }
+# Server-side prepared statements (mysql_stmt_* underneath), prepared once
+# and executed for the life of the worker.
+$dsn .= ';mysql_server_prepare=1' if $server_prepare;
 
 my ($acked, $errors) = (0, 0);
 
@@ -75,15 +80,37 @@ $dbh->do('CREATE TABLE IF NOT EXISTS worker_log ('
        . ' KEY (tag)) ENGINE=InnoDB')
     or report('create table', $dbh->err, $dbh->errstr);
 
+my ($select, $insert);
+if ($server_prepare) {
+    $select = $dbh->prepare('SELECT ? + 1, CONNECTION_ID()') or report('prepare', $dbh->err, $dbh->errstr);
+    $insert = $dbh->prepare('INSERT INTO worker_log (tag, n) VALUES (?, ?)')
+        or report('prepare', $dbh->err, $dbh->errstr);
+}
+
 my $done = 0;
 for my $i (1 .. $iterations) {
     my $where = "iteration $i";
-    my $row = $dbh->selectrow_arrayref('SELECT CONNECTION_ID()');
-    report($where, $dbh->err, $dbh->errstr) if !$row || $dbh->err;
-    if ($dbh->do('INSERT INTO worker_log (tag, n) VALUES (?, ?)', undef, $tag, $i)) {
-        $acked++;
+    if ($server_prepare) {
+        my $row = $select->execute($i) && $select->fetchrow_arrayref;
+        if (!$row || $select->err) {
+            report($where, $select->err, $select->errstr);
+        } elsif ($row->[0] != $i + 1) {
+            report($where, 0, "wrong result $row->[0] for $i + 1");
+        }
+        $select->finish;
+        if ($insert->execute($tag, $i)) {
+            $acked++;
+        } else {
+            report($where, $insert->err, $insert->errstr);
+        }
     } else {
-        report($where, $dbh->err, $dbh->errstr);
+        my $row = $dbh->selectrow_arrayref('SELECT CONNECTION_ID()');
+        report($where, $dbh->err, $dbh->errstr) if !$row || $dbh->err;
+        if ($dbh->do('INSERT INTO worker_log (tag, n) VALUES (?, ?)', undef, $tag, $i)) {
+            $acked++;
+        } else {
+            report($where, $dbh->err, $dbh->errstr);
+        }
     }
     $done = $i;
     sleep($idle_ms / 1000) if $idle_ms > 0;

@@ -402,3 +402,36 @@ bool is_connection_error(const char *answer)
             return true;
     return false;
 }
+
+/* ---- workers under the killer ---- */
+
+
+void worker_run(const char *const *argv, enum shim_mode preload, const char *const *extra_env,
+                enum expectation expect, const char *tag, int expected_acked, int idle_ms)
+{
+    char *out, *err;
+    admin_exec("CREATE TABLE IF NOT EXISTS worker_log (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+               "tag VARCHAR(64) NOT NULL, n INT NOT NULL, KEY(tag)) ENGINE=InnoDB");
+    admin_exec("DELETE FROM worker_log WHERE tag LIKE '%s%%'", tag);
+    killer_start(100, idle_ms / 2);
+    int status = run_program(argv, preload, extra_env, &out, &err);
+    int kills = killer_stop();
+    int acked = -1, errors = -1;
+    const char *line = strstr(out, "acked=");
+    cr_assert(line != NULL, "%s printed no summary: %s\nstderr:\n%s", argv[0], out, err);
+    cr_assert_eq(sscanf(line, "acked=%d errors=%d", &acked, &errors), 2, "%s", line);
+    cr_assert_gt(kills, 0, "the killer killed nothing");
+    long long rows = admin_long("SELECT COUNT(*) FROM worker_log WHERE tag LIKE '%s%%'", tag);
+    cr_assert_eq(rows, acked, "%s: %lld rows for %d acknowledged inserts\n%s\nstderr:\n%s", tag, rows, acked, out, err);
+    if (expect == PROTECTED) {
+        cr_assert_eq(status, 0, "%s under the shim: %s\nstderr:\n%s", argv[0], out, err);
+        cr_assert_eq(errors, 0);
+        cr_assert_eq(acked, expected_acked);
+    } else {
+        cr_assert_neq(status, 0, "%s without the shim saw no error: %s", argv[0], out);
+        cr_assert_gt(errors, 0);
+    }
+    free(out);
+    free(err);
+}
+

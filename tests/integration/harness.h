@@ -58,6 +58,15 @@ int program_finish(struct program *p, char **out, char **err);
 
 void sleep_ms(int ms);
 
+/* Runs a worker (which prints `acked=K errors=E ...`) under a killer that
+ * KILLs its connections while they are well inside their idle period, and
+ * checks it against the table worker_log: PROTECTED, zero errors and
+ * `expected_acked` rows; UNPROTECTED, errors. Either way every acknowledged
+ * insert is there exactly once. */
+enum expectation { PROTECTED, UNPROTECTED };
+void worker_run(const char *const *argv, enum shim_mode preload, const char *const *extra_env,
+                enum expectation expect, const char *tag, int expected_acked, int idle_ms);
+
 /* Path of a repository file, from the repo root (tests run from there). */
 const char *shim_library(void); /* the non-sanitized build/libgoneshim.so */
 

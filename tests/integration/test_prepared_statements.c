@@ -1,0 +1,81 @@
+/* Prepared statements survive a reconnect: prepared once, executed in a
+ * loop while a killer KILLs the idle connection, results checked every
+ * time. Without the shim the same loop fails. */
+#include <criterion/criterion.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+/* The sanitized stmt_worker runs under the sanitized library: ASan, UBSan
+ * and LeakSanitizer watch the shim's statement records. */
+static const char *const *asan_shim(void)
+{
+    static char preload[PATH_MAX + 16];
+    static const char *env[2];
+    char path[PATH_MAX];
+    cr_assert(realpath("build/asan/libgoneshim.so", path) != NULL);
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", path);
+    env[0] = preload;
+    env[1] = NULL;
+    return env;
+}
+
+static void stmt_loop(const char *tag_base, const char *option, const char *transport)
+{
+    char tag[64];
+    snprintf(tag, sizeof tag, "%s-shim", tag_base);
+    const char *with[] = {"build/tests/stmt_worker", "8", "400", tag, option, transport, NULL};
+    worker_run(with, WITHOUT_SHIM, asan_shim(), PROTECTED, tag, 8, 400);
+    snprintf(tag, sizeof tag, "%s-plain", tag_base);
+    const char *without[] = {"build/tests/stmt_worker", "8", "400", tag, option, transport, NULL};
+    worker_run(without, WITHOUT_SHIM, NULL, UNPROTECTED, tag, 8, 400);
+}
+
+Test(prepared, c_loop_same_bindings_socket, .timeout = 120) { stmt_loop("stmt-same", "--same", "--socket"); }
+Test(prepared, c_loop_rebound_each_time_socket, .timeout = 120) { stmt_loop("stmt-rebind", "--rebind", "--socket"); }
+Test(prepared, c_loop_rebound_each_time_tcp, .timeout = 120) { stmt_loop("stmt-rebind-tcp", "--rebind", "--tcp"); }
+
+/* DBD::mysql with server-side prepares: statements prepared once by the
+ * unmodified Perl worker, through the launcher. */
+Test(prepared, perl_dbd_mysql_server_prepare, .timeout = 120)
+{
+    const char *with[] = {"scripts/goneshim", "--library=build/libgoneshim.so", "--", "tests/clients/worker.pl",
+                          "--server-prepare", "--iterations", "8", "--idle-ms", "400", "--tag", "perl-ps-shim",
+                          NULL};
+    worker_run(with, WITHOUT_SHIM, NULL, PROTECTED, "perl-ps-shim", 8, 400);
+    const char *without[] = {"tests/clients/worker.pl", "--server-prepare", "--iterations", "8", "--idle-ms",
+                             "400", "--tag", "perl-ps-plain", NULL};
+    worker_run(without, WITHOUT_SHIM, NULL, UNPROTECTED, "perl-ps-plain", 8, 400);
+}
+
+/* Closed statements release the shim's copy: LeakSanitizer fails the run
+ * otherwise (the records are unreachable once removed). */
+Test(prepared, prepare_execute_close_cycles_do_not_leak, .timeout = 120)
+{
+    char *out, *err;
+    const char *argv[] = {"build/tests/stmt_worker", "--cycles", "3000", NULL};
+    int status = run_program(argv, WITHOUT_SHIM, asan_shim(), &out, &err);
+    cr_assert_eq(status, 0, "%s\nstderr:\n%s", out, err);
+    cr_assert(strstr(err, "LeakSanitizer") == NULL, "%s", err);
+    cr_assert(strstr(out, "cycles=3000") != NULL, "%s", out);
+    free(out);
+    free(err);
+}
+
+/* Long data cannot be carried over: a clear error, then it works again
+ * once the application sends it again. */
+Test(prepared, long_data_lost_with_the_connection_fails_clearly, .timeout = 60)
+{
+    char *out, *err;
+    admin_exec("DELETE FROM worker_log WHERE tag = 'long-data'");
+    const char *argv[] = {"build/tests/stmt_worker", "--long-data", "long-data", NULL};
+    int status = run_program(argv, WITHOUT_SHIM, asan_shim(), &out, &err);
+    cr_assert_eq(status, 0, "%s\nstderr:\n%s", out, err);
+    cr_assert(strstr(out, "cannot be sent again") != NULL, "%s", out);
+    cr_assert_eq(admin_long("SELECT COUNT(*) FROM worker_log WHERE tag = 'long-data'"), 1);
+    free(out);
+    free(err);
+}
