@@ -43,6 +43,7 @@
 #include "clock.h"
 #include "event_log.h"
 #include "handle_registry.h"
+#include "prepared_statement.h"
 #include "session_driver.h"
 #include "shim_runtime.h"
 #include "sql_lexer.h"
@@ -92,6 +93,8 @@ static struct {
     func_mysqlnd_conn_data__next_result next_result;
     func_mysqlnd_stmt__prepare stmt_prepare;
     func_mysqlnd_stmt__execute stmt_execute;
+    func_mysqlnd_stmt__dtor stmt_dtor;
+    func_mysqlnd_stmt__free_stmt_result stmt_free_result;
 } real;
 
 static struct real_symbol real_mysqlnd_connection_init = REAL_SYMBOL(mysqlnd_connection_init, NULL);
@@ -637,6 +640,69 @@ static void stmt_take_connection_error(MYSQLND_STMT *stmt, MYSQLND_CONN_DATA *c)
         info->m->set_client_error(info, c->error_info->error_no, c->error_info->sqlstate, c->error_info->error);
 }
 
+/* What goneshim keeps per prepared statement (PDO native, mysqli_stmt). */
+struct mysqlnd_statement {
+    struct prepared_statement core;
+};
+
+static void statement_set_error(void *stmt, unsigned code, const char *message)
+{
+    MYSQLND_ERROR_INFO *info = ((MYSQLND_STMT *)stmt)->data->error_info;
+    info->m->set_client_error(info, code, "HY000", message);
+}
+
+/* mysqlnd prepares an already prepared statement into a new object and
+ * swaps it in, freeing the old one with the parameters PDO or mysqli bound
+ * and the variables of mysqli_stmt::bind_result. Those are taken out of
+ * the old object first and put into the new one, and the parameter types
+ * are sent again with the next execute, as a new server-side statement
+ * needs. */
+static bool statement_prepare_again(void *stmt, const char *sql, size_t len)
+{
+    MYSQLND_STMT *st = stmt;
+    MYSQLND_STMT_DATA *d = st->data;
+    MYSQLND_PARAM_BIND *params = d->param_bind;
+    MYSQLND_RESULT_BIND *results = d->result_bind;
+    unsigned param_count = d->param_count, field_count = d->field_count;
+    d->param_bind = NULL;
+    d->result_bind = NULL;
+    struct quiet q = quiet_begin();
+    bool ok = real.stmt_prepare(st, sql, len) == PASS;
+    quiet_end(q);
+    d = st->data; /* the new object, or the old one if it failed */
+    if (ok && (d->param_count != param_count || d->field_count != field_count)) {
+        /* Not the same statement any more (SELECT * after an ALTER): the
+         * bindings cannot apply. Kept out of mysqlnd's way (a small leak)
+         * rather than read past their end. */
+        statement_set_error(st, 2006, "goneshim: the statement has other columns after the reconnect; "
+                                      "prepare it again");
+        return false;
+    }
+    if (d->param_bind == NULL)
+        d->param_bind = params;
+    if (d->result_bind == NULL)
+        d->result_bind = results;
+    d->send_types_to_server = 1;
+    return ok;
+}
+
+static bool statement_execute(void *stmt)
+{
+    return real.stmt_execute(stmt) == PASS;
+}
+
+static unsigned statement_error_code(void *stmt)
+{
+    return ((MYSQLND_STMT *)stmt)->data->error_info->error_no;
+}
+
+static const struct statement_ops mysqlnd_statement_ops = {
+    .prepare_again = statement_prepare_again,
+    .execute = statement_execute,
+    .set_error = statement_set_error,
+    .error_code = statement_error_code,
+};
+
 static enum_func_status hook_stmt_prepare(MYSQLND_STMT *stmt, const char *sql, size_t len)
 {
     MYSQLND_CONN_DATA *c = stmt_conn(stmt);
@@ -647,9 +713,24 @@ static enum_func_status hook_stmt_prepare(MYSQLND_STMT *stmt, const char *sql, s
      * like everything, inside a lost transaction. */
     struct prepare_args a = {stmt, sql, len};
     int rc = driver_run(&s->core, c, &class_ping, call_prepare, &a);
-    if (rc != 0)
+    if (rc != 0) {
         stmt_take_connection_error(stmt, c);
-    return rc == 0 ? PASS : FAIL;
+        return FAIL;
+    }
+    struct mysqlnd_statement *r = registry_lookup(stmt);
+    if (r == NULL) {
+        r = calloc(1, sizeof *r);
+        if (r == NULL || !registry_insert(stmt, r)) {
+            free(r);
+            return PASS; /* out of memory: this statement is not protected */
+        }
+    }
+    if (!prepared_statement_record(&r->core, &s->core, sql, len)) {
+        registry_remove(stmt);
+        prepared_statement_forget(&r->core);
+        free(r);
+    }
+    return PASS;
 }
 
 static int call_execute(void *c, const void *stmt)
@@ -662,15 +743,28 @@ static enum_func_status hook_stmt_execute(MYSQLND_STMT *stmt)
 {
     MYSQLND_CONN_DATA *c = stmt_conn(stmt);
     struct mysqlnd_session *s = managed(c);
+    struct mysqlnd_statement *r = s != NULL ? registry_lookup(stmt) : NULL;
+    if (r != NULL)
+        return driver_execute_prepared(&s->core, c, &r->core, &mysqlnd_statement_ops, stmt) == 0 ? PASS : FAIL;
     if (s == NULL)
         return real.stmt_execute(stmt);
-    /* Without the statement's text the shim cannot tell a read from a
-     * write: an execute is never sent twice. */
+    /* Prepared before goneshim knew the connection: without its text the
+     * shim cannot tell a read from a write, so it is never sent twice. */
     static const struct statement_class class_execute = {STMT_WRITE, 0, 0, false};
     int rc = driver_run(&s->core, c, &class_execute, call_execute, stmt);
     if (rc != 0)
         stmt_take_connection_error(stmt, c);
     return rc == 0 ? PASS : FAIL;
+}
+
+static enum_func_status hook_stmt_dtor(MYSQLND_STMT *stmt, bool implicit)
+{
+    struct mysqlnd_statement *r = shim_in_real_call() ? NULL : registry_remove(stmt);
+    if (r != NULL) {
+        prepared_statement_forget(&r->core);
+        free(r);
+    }
+    return real.stmt_dtor(stmt, implicit);
 }
 
 /* ---- installing the hooks ---- */
@@ -710,6 +804,8 @@ static void install_hooks(void)
     real.next_result = conn->next_result;
     real.stmt_prepare = stmt->prepare;
     real.stmt_execute = stmt->execute;
+    real.stmt_dtor = stmt->dtor;
+    real.stmt_free_result = stmt->free_stmt_result;
 
     /* The tables are global and every object points to them: patching
      * them in place covers connections that already exist. */
@@ -724,6 +820,7 @@ static void install_hooks(void)
     conn->get_updated_connect_flags = hook_get_updated_connect_flags;
     stmt->prepare = hook_stmt_prepare;
     stmt->execute = hook_stmt_execute;
+    stmt->dtor = hook_stmt_dtor;
 }
 
 EXPORT MYSQLND *mysqlnd_connection_init(const size_t client_flags, const bool persistent,

@@ -79,3 +79,24 @@ Test(prepared, long_data_lost_with_the_connection_fails_clearly, .timeout = 60)
     free(out);
     free(err);
 }
+
+/* PHP: PDO with native prepares and mysqli_stmt, prepared once by an
+ * unmodified script run through the launcher. */
+static void php_stmt_loop(const char *api, const char *transport)
+{
+    char tag[64];
+    snprintf(tag, sizeof tag, "php-stmt-%s-%s-shim", api, transport);
+    const char *with[] = {"scripts/goneshim", "--library=build/libgoneshim.so", "--",
+                          "tests/clients/php/stmt_worker.php", "--api", api, "--transport", transport,
+                          "--iterations", "8", "--idle-ms", "400", "--tag", tag, NULL};
+    worker_run(with, WITHOUT_SHIM, NULL, PROTECTED, tag, 8, 400);
+    snprintf(tag, sizeof tag, "php-stmt-%s-%s-plain", api, transport);
+    const char *without[] = {"tests/clients/php/stmt_worker.php", "--api", api, "--transport", transport,
+                             "--iterations", "8", "--idle-ms", "400", "--tag", tag, NULL};
+    worker_run(without, WITHOUT_SHIM, NULL, UNPROTECTED, tag, 8, 400);
+}
+
+Test(prepared, php_pdo_native_socket, .timeout = 120) { php_stmt_loop("pdo", "socket"); }
+Test(prepared, php_pdo_native_tcp, .timeout = 120) { php_stmt_loop("pdo", "tcp"); }
+Test(prepared, php_mysqli_stmt_socket, .timeout = 120) { php_stmt_loop("mysqli", "socket"); }
+Test(prepared, php_mysqli_stmt_tcp, .timeout = 120) { php_stmt_loop("mysqli", "tcp"); }
