@@ -31,7 +31,7 @@ SHIM_HDR := $(wildcard shim/*.h)
 PURE_SRC := shim/config.c shim/session_guard.c shim/session_replay.c \
 	shim/sql_lexer.c shim/statement_class.c shim/set_statement.c \
 	shim/handle_registry.c shim/global_locks.c shim/session_driver.c \
-	shim/shim_runtime.c shim/event_log.c shim/socket_probe.c
+	shim/shim_runtime.c shim/event_log.c shim/socket_probe.c shim/prepared_statement.c
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 INTEGRATION_SRC := $(sort $(wildcard tests/integration/*.c))
 

@@ -254,3 +254,116 @@ Test(driver, unsolicited_data_is_confirmed_by_a_ping)
     cr_assert_eq(query("SELECT 1"), 0);
     cr_assert_str_eq(conn.log, "ping;run SELECT 1;", "a live connection must not be condemned");
 }
+
+/* ---- prepared statements (prepared_statement.c) over the same fake ---- */
+
+#include "prepared_statement.h"
+
+struct fake_stmt {
+    const char *sql;
+    unsigned error;
+    char message[512];
+    int prepares;
+};
+
+static struct fake_stmt fstmt;
+
+static bool s_prepare_again(void *stmt, const char *sql, size_t len)
+{
+    (void)len;
+    struct fake_stmt *f = stmt;
+    f->prepares++;
+    note(&conn, "prepare %s;", sql);
+    return conn.server_fd >= 0;
+}
+
+static bool s_execute(void *stmt)
+{
+    struct fake_stmt *f = stmt;
+    bool ok = execute(&conn, f->sql);
+    f->error = ok ? 0 : conn.error;
+    return ok;
+}
+
+static void s_set_error(void *stmt, unsigned code, const char *message)
+{
+    struct fake_stmt *f = stmt;
+    f->error = code;
+    snprintf(f->message, sizeof f->message, "%s", message);
+}
+
+static unsigned s_error_code(void *stmt) { return ((struct fake_stmt *)stmt)->error; }
+
+static const struct statement_ops fake_statement_ops = {
+    .prepare_again = s_prepare_again, .execute = s_execute, .set_error = s_set_error, .error_code = s_error_code,
+};
+
+static struct prepared_statement prepared;
+
+static void prepare_fake(const char *sql)
+{
+    memset(&fstmt, 0, sizeof fstmt);
+    fstmt.sql = sql;
+    cr_assert(prepared_statement_record(&prepared, &session, sql, strlen(sql)));
+}
+
+static int execute_fake(void)
+{
+    conn.log[0] = '\0';
+    return driver_execute_prepared(&session, &conn, &prepared, &fake_statement_ops, &fstmt);
+}
+
+Test(driver, prepared_statement_of_a_lost_connection_is_prepared_again)
+{
+    prepare_fake("INSERT INTO t VALUES (?)");
+    cr_assert_eq(execute_fake(), 0);
+    cr_assert_str_eq(conn.log, "run INSERT INTO t VALUES (?);");
+    server_kills(&conn);
+    cr_assert_eq(execute_fake(), 0);
+    cr_assert_str_eq(conn.log, "reconnect;prepare INSERT INTO t VALUES (?);run INSERT INTO t VALUES (?);");
+    cr_assert_eq(execute_fake(), 0);
+    cr_assert_str_eq(conn.log, "run INSERT INTO t VALUES (?);", "prepared once per connection");
+    prepared_statement_forget(&prepared);
+}
+
+Test(driver, prepared_read_lost_after_send_is_prepared_and_sent_again)
+{
+    prepare_fake("SELECT * FROM t WHERE id = ?");
+    next_fate = DIES_AFTER_SEND;
+    cr_assert_eq(execute_fake(), 0);
+    cr_assert_str_eq(conn.log, "run SELECT * FROM t WHERE id = ?;reconnect;prepare SELECT * FROM t WHERE id = ?;"
+                               "run SELECT * FROM t WHERE id = ?;");
+    prepared_statement_forget(&prepared);
+}
+
+Test(driver, prepared_write_lost_after_send_is_not_repeated)
+{
+    prepare_fake("UPDATE t SET v = v + 1");
+    next_fate = DIES_AFTER_SEND;
+    cr_assert_eq(execute_fake(), 1);
+    cr_assert_eq(fstmt.error, 2013);
+    cr_assert_str_eq(conn.log, "run UPDATE t SET v = v + 1;reconnect;");
+    prepared_statement_forget(&prepared);
+}
+
+Test(driver, prepared_statement_in_a_lost_transaction_fails_unsent)
+{
+    cr_assert_eq(query("BEGIN"), 0);
+    prepare_fake("INSERT INTO t VALUES (?)");
+    server_kills(&conn);
+    cr_assert_eq(execute_fake(), 1);
+    cr_assert_eq(fstmt.error, 2006, "the statement carries the error");
+    cr_assert_str_eq(conn.log, "");
+    prepared_statement_forget(&prepared);
+}
+
+Test(driver, long_data_is_not_carried_over)
+{
+    prepare_fake("INSERT INTO t VALUES (?)");
+    prepared.long_data_sent = true;
+    server_kills(&conn);
+    cr_assert_eq(execute_fake(), 1);
+    cr_assert(strstr(fstmt.message, "long data") != NULL, "%s", fstmt.message);
+    cr_assert_eq(fstmt.prepares, 0);
+    prepared_statement_forget(&prepared);
+}
