@@ -318,7 +318,7 @@ EXPORT MYSQL *mysql_real_connect(MYSQL *m, const char *host, const char *user, c
             return result;
         }
     }
-    driver_session_start(s, &mysqlclient_ops);
+    driver_session_start(s, &mysqlclient_ops, m);
     m->options.reconnect = 0;
     return result;
 }

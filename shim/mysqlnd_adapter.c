@@ -440,7 +440,7 @@ static enum_func_status hook_connect(MYSQLND_CONN_DATA *c, MYSQLND_CSTRING host,
             return rc;
         }
     }
-    driver_session_start(&s->core, &mysqlnd_ops);
+    driver_session_start(&s->core, &mysqlnd_ops, c);
     struct connect_params *p = &s->params;
     forget_params(p);
     if (!replace_copy(&p->host, host.s, host.l) || !replace_copy(&p->user, user.s, user.l) ||

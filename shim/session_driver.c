@@ -25,9 +25,10 @@ const struct statement_class class_session_reset = {STMT_ROLLBACK, 0, 0, true};
 
 static __thread uint32_t jitter_state __attribute__((tls_model("initial-exec")));
 
-void driver_session_start(struct managed_session *s, const struct connection_ops *ops)
+void driver_session_start(struct managed_session *s, const struct connection_ops *ops, void *conn)
 {
     s->ops = ops;
+    s->fd = ops->socket_fd(conn);
     session_replay_clear(&s->replay);
     s->pending = false;
     s->guard.unrestorable = 0;
@@ -61,7 +62,7 @@ enum guard_reason driver_probe(struct managed_session *s, void *conn)
     if (check == CHECK_NONE)
         return REASON_NONE;
 
-    enum peer_state peer = socket_peer_state(ops->socket_fd(conn));
+    enum peer_state peer = socket_peer_state(s->fd);
     if (peer == PEER_CLOSED)
         return REASON_PEER_CLOSED;
     /* Unsolicited bytes are a farewell error packet, or on TLS possibly a
@@ -146,6 +147,7 @@ static bool reconnect_in_place(struct managed_session *s, void *conn, enum guard
     }
 
     s->generation++; /* server-side prepared statements are gone */
+    s->fd = ops->socket_fd(conn);
     if (!restore_session(s, conn, autocommit)) {
         /* Never hand out a connection whose session differs from what the
          * application set up: close it, so the next statement tries again
@@ -281,7 +283,7 @@ int driver_query(struct managed_session *s, void *conn, const char *sql, size_t 
                  real_statement_call call, const void *arg)
 {
     struct statement_class c;
-    classify_statement(sql, len, &c);
+    classify_cached(&s->classes, sql, len, &c);
     int rc = driver_run(s, conn, &c, call, arg);
     if (rc == 0 && c.kind == STMT_SET)
         note_set(s, conn, sql, len);
@@ -291,7 +293,7 @@ int driver_query(struct managed_session *s, void *conn, const char *sql, size_t 
 int driver_send(struct managed_session *s, void *conn, const char *sql, size_t len)
 {
     struct statement_class c;
-    classify_statement(sql, len, &c);
+    classify_cached(&s->classes, sql, len, &c);
     s->pending = false;
     if (statement_begin(s, conn, &c, REASON_NONE) != 0)
         return 1;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "class_cache.h"
 #include "event_log.h"
 #include "session_guard.h"
 #include "session_replay.h"
@@ -84,6 +85,10 @@ struct managed_session {
     const struct connection_ops *ops;
     struct session_guard guard;
     struct session_replay replay;
+    struct class_cache classes;
+    /* The connection's socket, read once per connection: the probe peeks
+     * at it before every statement. */
+    int fd;
     /* Counts the connections this handle has had: a prepared statement
      * made under an older one must be prepared again before it runs. */
     unsigned generation;
@@ -104,7 +109,7 @@ extern const struct statement_class class_commit, class_rollback, class_session_
 typedef int (*real_statement_call)(void *conn, const void *arg);
 
 /* Starts (or restarts, after the application connected again) a session. */
-void driver_session_start(struct managed_session *s, const struct connection_ops *ops);
+void driver_session_start(struct managed_session *s, const struct connection_ops *ops, void *conn);
 /* Frees what the session holds (the handle is going away). */
 void driver_session_end(struct managed_session *s);
 /* The application reset the session itself (change_user, reset): nothing

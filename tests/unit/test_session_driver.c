@@ -166,7 +166,7 @@ static void setup(void)
     memset(&conn, 0, sizeof conn);
     fresh_link(&conn);
     memset(&session, 0, sizeof session);
-    driver_session_start(&session, &fake_ops);
+    driver_session_start(&session, &fake_ops, &conn);
     next_fate = ANSWERS;
 }
 
