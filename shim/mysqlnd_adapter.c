@@ -411,6 +411,8 @@ static const struct connection_ops mysqlnd_ops = {
     .send_sql = op_send_sql,
     .read_result = op_read_result,
     .drop_link = op_drop_link,
+    /* mysqlnd warns on a failed write ("Error while sending QUERY packet"). */
+    .must_probe_before_send = true,
 };
 
 /* ---- the hooks ---- */

@@ -52,13 +52,14 @@ bool driver_has_pending(const struct managed_session *s)
     return s->pending;
 }
 
-enum guard_reason driver_probe(struct managed_session *s, void *conn)
+enum guard_reason driver_probe(struct managed_session *s, void *conn, bool repeatable)
 {
     const struct connection_ops *ops = s->ops;
     if (ops->link_dropped(conn))
         return REASON_LIBRARY_DROPPED;
     enum liveness_check check = guard_liveness_check(&s->guard, &shim_config, clock_coarse_ns(),
-                                                     ops->drained(conn));
+                                                     ops->drained(conn),
+                                                     repeatable && !ops->must_probe_before_send);
     if (check == CHECK_NONE)
         return REASON_NONE;
 
@@ -198,11 +199,13 @@ static void after_failure(struct managed_session *s, void *conn)
 }
 
 /* Before sending: check liveness and apply the rules. Returns 0 to go on,
- * 1 when the statement must fail (the error is set on the handle). */
+ * 1 when the statement must fail (the error is set on the handle).
+ * `repeatable`: the caller keeps what it needs to send it again. */
 static int statement_begin(struct managed_session *s, void *conn, const struct statement_class *c,
-                           enum guard_reason known_dead)
+                           enum guard_reason known_dead, bool repeatable)
 {
-    enum guard_reason dead = known_dead != REASON_NONE ? known_dead : driver_probe(s, conn);
+    enum guard_reason dead =
+        known_dead != REASON_NONE ? known_dead : driver_probe(s, conn, repeatable && c->retry_safe);
     struct guard_decision d = guard_before_statement(&s->guard, c, dead, s->ops->in_transaction(conn));
     switch (d.action) {
     case GUARD_FAIL_GONE:
@@ -253,7 +256,7 @@ static bool statement_end(struct managed_session *s, void *conn, const struct st
 int driver_run(struct managed_session *s, void *conn, const struct statement_class *c,
                real_statement_call call, const void *arg)
 {
-    if (statement_begin(s, conn, c, REASON_NONE) != 0)
+    if (statement_begin(s, conn, c, REASON_NONE, true) != 0)
         return 1;
     for (bool retried = false;; retried = true) {
         bool was_in_transaction = s->ops->in_transaction(conn);
@@ -295,7 +298,7 @@ int driver_send(struct managed_session *s, void *conn, const char *sql, size_t l
     struct statement_class c;
     classify_cached(&s->classes, sql, len, &c);
     s->pending = false;
-    if (statement_begin(s, conn, &c, REASON_NONE) != 0)
+    if (statement_begin(s, conn, &c, REASON_NONE, len <= PENDING_SQL_MAX) != 0)
         return 1;
     for (bool resent = false;; resent = true) {
         s->pending_in_transaction = s->ops->in_transaction(conn);
@@ -316,7 +319,7 @@ int driver_send(struct managed_session *s, void *conn, const char *sql, size_t l
         /* A failed send means the server never got the whole statement:
          * like a connection found dead before sending, whatever it is. */
         if (resent || outcome_of(s, conn, 1) != OUTCOME_CONNECTION_LOST ||
-            statement_begin(s, conn, &c, REASON_LIBRARY_DROPPED) != 0) {
+            statement_begin(s, conn, &c, REASON_LIBRARY_DROPPED, false) != 0) {
             after_failure(s, conn);
             return 1;
         }

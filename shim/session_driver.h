@@ -77,6 +77,12 @@ struct connection_ops {
     /* Closes the link without a goodbye, so that the next statement
      * reconnects: used when a fresh session could not be restored. */
     void (*drop_link)(void *conn);
+
+    /* The library reports a failed send to the application beyond the
+     * error code (PHP's mysqlnd raises a warning, which frameworks turn
+     * into an exception): every statement must then be checked before it
+     * is sent, never recovered after the failure. */
+    bool must_probe_before_send;
 };
 
 /* What the shim keeps for one connection handle. Adapters embed it first
@@ -133,9 +139,10 @@ int driver_send(struct managed_session *s, void *conn, const char *sql, size_t l
 int driver_read(struct managed_session *s, void *conn);
 bool driver_has_pending(const struct managed_session *s);
 
-/* Why a handle is known dead right now, or REASON_NONE. Public for the
- * prepared-statement paths, which decide with their own classes. */
-enum guard_reason driver_probe(struct managed_session *s, void *conn);
+/* Why a handle is known dead right now, or REASON_NONE. `repeatable`:
+ * the statement about to be sent would be sent again after a failure
+ * after send (see guard_liveness_check). */
+enum guard_reason driver_probe(struct managed_session *s, void *conn, bool repeatable);
 
 /* Logs a line about a handle, when GONESHIM_LOG is on. */
 #define driver_log(conn, fmt, ...) event_log("handle %p: " fmt, (conn), __VA_ARGS__)

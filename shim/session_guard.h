@@ -61,9 +61,18 @@ struct guard_decision {
  * ping, one round trip, only after GONESHIM_IDLE of inactivity. */
 enum liveness_check { CHECK_NONE, CHECK_PEEK, CHECK_PEEK_AND_PING };
 
+/* A handle whose previous statement ended less than this long ago is busy,
+ * not idle. Times come from the coarse clock, so in practice this means
+ * "within the same clock tick" (1 to 4 ms, depending on the kernel). */
+#define GUARD_BUSY_NS UINT64_C(1000000)
+
+/* `repeatable`: should this statement fail after it was sent because the
+ * connection had died, the driver would send it again, unchanged, on a
+ * fresh connection (it is retry-safe, the driver kept its text, and the
+ * client library fails quietly; GONESHIM_RETRY_READS is checked here). */
 enum liveness_check guard_liveness_check(const struct session_guard *g,
                                          const struct goneshim_config *cfg, uint64_t now_ns,
-                                         bool drained);
+                                         bool drained, bool repeatable);
 
 /* Before a statement. `dead_reason` is REASON_NONE when the handle looks
  * alive, else why it is known dead. `in_transaction` is the client

@@ -8,10 +8,15 @@
  *   .autocommit 0|1  .commit  .rollback  .ping  .close  .quit
  *   .select_db NAME  .charset NAME
  *   .send SQL               mysql_send_query + mysql_read_query_result
+ *   .killed-then SQL        KILL this connection from a second one, wait
+ *                           until the close reaches the socket, then at
+ *                           once SQL (mysql_real_query): a death in the
+ *                           gap between two statements of a busy worker
  *   SQL                     mysql_real_query
  * Answers: "ok" [rows as a,b;c,d] | "ok affected=N" | "err ERRNO MESSAGE".
  */
 #include <mysql.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +63,32 @@ static void answer_result(void)
     while (mysql_more_results(m) && mysql_next_result(m) == 0) {
         MYSQL_RES *more = mysql_store_result(m);
         mysql_free_result(more);
+    }
+}
+
+/* The second connection, opened once: the statement after the KILL must
+ * follow it within moments, not after a connect. */
+static void kill_self(void)
+{
+    static MYSQL *killer;
+    if (killer == NULL) {
+        killer = mysql_init(NULL);
+        if (!mysql_real_connect(killer, NULL, env("GONESHIM_TEST_ADMIN_USER"), env("GONESHIM_TEST_ADMIN_PASSWORD"),
+                                NULL, 0, env("GONESHIM_TEST_SOCKET"), 0)) {
+            fprintf(stderr, "sqlpipe: killer connect: %s\n", mysql_error(killer));
+            exit(1);
+        }
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "KILL %lu", mysql_thread_id(m));
+    if (mysql_query(killer, sql) != 0) {
+        fprintf(stderr, "sqlpipe: %s: %s\n", sql, mysql_error(killer));
+        exit(1);
+    }
+    struct pollfd p = {.fd = (int)mysql_get_socket(m), .events = POLLIN};
+    if (p.fd >= 0 && poll(&p, 1, 5000) != 1) {
+        fprintf(stderr, "sqlpipe: the KILL never reached the socket\n");
+        exit(1);
     }
 }
 
@@ -108,6 +139,12 @@ int main(void)
         } else if (strncmp(line, ".send ", 6) == 0) {
             if (mysql_send_query(m, line + 6, (unsigned long)strlen(line + 6)) != 0 ||
                 mysql_read_query_result(m) != 0)
+                answer_error();
+            else
+                answer_result();
+        } else if (strncmp(line, ".killed-then ", 13) == 0) {
+            kill_self();
+            if (mysql_real_query(m, line + 13, (unsigned long)strlen(line + 13)) != 0)
                 answer_error();
             else
                 answer_result();

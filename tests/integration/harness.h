@@ -12,7 +12,8 @@
 /* ---- the admin side (plain libmariadb, in the test process) ---- */
 void admin_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long long admin_long(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* KILL a connection and wait until the server has really closed it. */
+/* KILL a connection, wait until the server has really closed it, and
+ * leave its client idle for a moment more (the field's idle connection). */
 void kill_and_wait(unsigned long id);
 /* Wait until connection `id` is running a statement whose state matches. */
 void wait_until_busy(unsigned long id, const char *state);

@@ -38,10 +38,21 @@ static void fresh_link(struct fake_conn *f)
     f->thread++;
 }
 
-static void server_kills(struct fake_conn *f)
+static struct managed_session session;
+
+/* The server closes the connection in the gap between two statements of a
+ * busy handle. */
+static void server_kills_at_once(struct fake_conn *f)
 {
     close(f->server_fd);
     f->server_fd = -1;
+}
+
+/* The field's case: the handle sat idle, and the server closed it. */
+static void server_kills(struct fake_conn *f)
+{
+    session.guard.last_used_ns -= 2 * GUARD_BUSY_NS;
+    server_kills_at_once(f);
 }
 
 static bool f_dropped(void *c) { return ((struct fake_conn *)c)->dropped; }
@@ -158,7 +169,6 @@ static int call_sql(void *c, const void *sql)
 }
 
 static struct fake_conn conn;
-static struct managed_session session;
 
 static void setup(void)
 {
@@ -250,9 +260,60 @@ Test(driver, two_step_path_resends_a_read)
 
 Test(driver, unsolicited_data_is_confirmed_by_a_ping)
 {
+    session.guard.last_used_ns -= 2 * GUARD_BUSY_NS; /* idle */
     cr_assert_eq(write(conn.server_fd, "x", 1), 1); /* a farewell packet, or TLS */
     cr_assert_eq(query("SELECT 1"), 0);
     cr_assert_str_eq(conn.log, "ping;run SELECT 1;", "a live connection must not be condemned");
+}
+
+Test(driver, busy_read_is_not_peeked_and_is_sent_again_if_the_link_died)
+{
+    cr_assert_eq(query("SELECT 1"), 0);
+    server_kills_at_once(&conn);
+    cr_assert_eq(query("SELECT 2"), 0, "a read of a busy handle must still succeed");
+    cr_assert_str_eq(conn.log, "run SELECT 2;reconnect;run SELECT 2;");
+}
+
+Test(driver, busy_write_is_peeked_at)
+{
+    cr_assert_eq(query("SELECT 1"), 0);
+    server_kills_at_once(&conn);
+    cr_assert_eq(query("INSERT INTO t VALUES (1)"), 0);
+    cr_assert_str_eq(conn.log, "reconnect;run INSERT INTO t VALUES (1);", "a write may only go to a live link");
+}
+
+Test(driver, busy_read_in_a_transaction_is_lost_with_it_either_way)
+{
+    cr_assert_eq(query("BEGIN"), 0);
+    server_kills_at_once(&conn);
+    cr_assert_eq(query("SELECT 1"), 1);
+    cr_assert(conn.error == 2013 || conn.error == 2006);
+    cr_assert_eq(query("INSERT INTO t VALUES (1)"), 1, "nothing of the lost transaction may run");
+    cr_assert_str_eq(conn.log, "");
+    cr_assert_eq(query("COMMIT"), 1);
+    cr_assert_eq(query("ROLLBACK"), 0);
+}
+
+Test(driver, busy_read_is_peeked_at_when_the_library_warns_on_a_failed_send)
+{
+    static struct connection_ops warning_ops;
+    warning_ops = fake_ops;
+    warning_ops.must_probe_before_send = true; /* as mysqlnd */
+    driver_session_start(&session, &warning_ops, &conn);
+    cr_assert_eq(query("SELECT 1"), 0);
+    server_kills_at_once(&conn);
+    cr_assert_eq(query("SELECT 2"), 0);
+    cr_assert_str_eq(conn.log, "reconnect;run SELECT 2;");
+}
+
+Test(driver, busy_read_is_peeked_at_without_retries)
+{
+    shim_config.retry_reads = false;
+    cr_assert_eq(query("SELECT 1"), 0);
+    server_kills_at_once(&conn);
+    cr_assert_eq(query("SELECT 2"), 0);
+    cr_assert_str_eq(conn.log, "reconnect;run SELECT 2;");
+    shim_config.retry_reads = true;
 }
 
 /* ---- prepared statements (prepared_statement.c) over the same fake ---- */

@@ -18,13 +18,30 @@ static const struct statement_class unlock_c = {STMT_WRITE, 0, STATE_TABLE_LOCKS
 Test(guard, liveness_check_peeks_always_pings_after_idle)
 {
     struct session_guard g = {.last_used_ns = 100 * NS_PER_S};
-    cr_assert_eq(guard_liveness_check(&g, &cfg, 100 * NS_PER_S, true), CHECK_PEEK);
-    cr_assert_eq(guard_liveness_check(&g, &cfg, 159 * NS_PER_S, true), CHECK_PEEK);
-    cr_assert_eq(guard_liveness_check(&g, &cfg, 160 * NS_PER_S, true), CHECK_PEEK_AND_PING);
-    cr_assert_eq(guard_liveness_check(&g, &cfg, 500 * NS_PER_S, false), CHECK_NONE, "results pending");
+    cr_assert_eq(guard_liveness_check(&g, &cfg, 100 * NS_PER_S, true, false), CHECK_PEEK);
+    cr_assert_eq(guard_liveness_check(&g, &cfg, 159 * NS_PER_S, true, true), CHECK_PEEK);
+    cr_assert_eq(guard_liveness_check(&g, &cfg, 160 * NS_PER_S, true, true), CHECK_PEEK_AND_PING);
+    cr_assert_eq(guard_liveness_check(&g, &cfg, 500 * NS_PER_S, false, false), CHECK_NONE, "results pending");
     struct goneshim_config never = cfg;
     never.idle_ns = 0;
-    cr_assert_eq(guard_liveness_check(&g, &never, 1000 * NS_PER_S, true), CHECK_PEEK);
+    cr_assert_eq(guard_liveness_check(&g, &never, 1000 * NS_PER_S, true, false), CHECK_PEEK);
+}
+
+Test(guard, busy_handle_skips_the_peek_only_for_what_is_sent_again)
+{
+    struct session_guard g = {.last_used_ns = 100 * NS_PER_S};
+    uint64_t busy = 100 * NS_PER_S + GUARD_BUSY_NS - 1, idle = 100 * NS_PER_S + GUARD_BUSY_NS;
+    cr_assert_eq(guard_liveness_check(&g, &cfg, busy, true, true), CHECK_NONE);
+    cr_assert_eq(guard_liveness_check(&g, &cfg, idle, true, true), CHECK_PEEK, "idle: always peeked at");
+    cr_assert_eq(guard_liveness_check(&g, &cfg, busy, true, false), CHECK_PEEK, "a write: always peeked at");
+    struct goneshim_config no_retry = cfg;
+    no_retry.retry_reads = false;
+    cr_assert_eq(guard_liveness_check(&g, &no_retry, busy, true, true), CHECK_PEEK,
+                 "without the retry, nothing would recover the read");
+    struct goneshim_config ping_soon = cfg;
+    ping_soon.idle_ns = GUARD_BUSY_NS / 2;
+    cr_assert_eq(guard_liveness_check(&g, &ping_soon, busy, true, true), CHECK_PEEK_AND_PING,
+                 "the idle ping comes first");
 }
 
 Test(guard, alive_handle_sends)
