@@ -35,7 +35,8 @@ PURE_SRC := shim/config.c shim/session_guard.c shim/session_replay.c \
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 INTEGRATION_SRC := $(sort $(wildcard tests/integration/*.c))
 
-.PHONY: all deps test unit-tests integration-tests launcher-tests build-tests demo install uninstall clean
+.PHONY: all deps test unit-tests integration-tests launcher-tests build-tests bench-smoke soak-test \
+	demo bench soak install uninstall clean
 
 all: build/libgoneshim.so
 
@@ -80,16 +81,28 @@ build/tests/fake_mysqlnd_version.so: tests/clients/fake_mysqlnd_version.c Makefi
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -g -O2 -fPIC -shared -o $@ $<
 
+# The benchmark programs: plain clients, optimised like the applications
+# goneshim runs in; bench/run preloads the shim or not.
+BENCH_PROGRAMS := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
+build/bench/%: bench/%.c bench/bench_util.h Makefile
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -g -O2 -D_GNU_SOURCE $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS) -lpthread
+
+# The chaos soak's C worker, sanitized like the other C clients.
+build/tests/soak_worker: tests/soak/soak_worker.c Makefile
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -g -O1 $(SANITIZE) $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS)
+
 TEST_PROGRAMS := build/libgoneshim.so build/asan/libgoneshim.so build/tests/unit \
 	build/tests/sqlpipe build/tests/threaded_worker build/tests/integration \
-	build/tests/fake_mysqlnd_version.so build/tests/stmt_worker
+	build/tests/fake_mysqlnd_version.so build/tests/stmt_worker build/tests/soak_worker $(BENCH_PROGRAMS)
 
 deps:
 	@scripts/install-deps
 
 test: deps
 	$(MAKE) --no-print-directory $(TEST_PROGRAMS)
-	$(MAKE) --no-print-directory unit-tests launcher-tests build-tests integration-tests
+	$(MAKE) --no-print-directory unit-tests launcher-tests build-tests integration-tests soak-test bench-smoke
 
 unit-tests: build/tests/unit
 	build/tests/unit
@@ -102,6 +115,27 @@ build-tests: build/libgoneshim.so
 
 integration-tests: $(TEST_PROGRAMS)
 	scripts/with-test-server build/tests/integration --jobs 1
+
+# The chaos soak, short (every worker, every mode, one restart; it fails on
+# any anomaly), and every benchmark once with tiny counts (they run; their
+# numbers are not looked at).
+SOAK_TEST_SECONDS ?= 60
+soak-test: build/libgoneshim.so build/tests/soak_worker
+	scripts/with-test-server tests/soak/run-soak --seconds $(SOAK_TEST_SECONDS)
+
+bench-smoke: build/libgoneshim.so $(BENCH_PROGRAMS)
+	scripts/with-test-server bench/run --quick >/dev/null
+	@echo "bench-smoke: every benchmark ran"
+
+# For people: the numbers of the README's Results section, and the long soak.
+bench: deps
+	$(MAKE) --no-print-directory build/libgoneshim.so $(BENCH_PROGRAMS)
+	scripts/with-test-server bench/run
+
+SOAK_SECONDS ?= 600
+soak: deps
+	$(MAKE) --no-print-directory build/libgoneshim.so build/tests/soak_worker
+	scripts/with-test-server tests/soak/run-soak --seconds $(SOAK_SECONDS)
 
 demo: deps
 	$(MAKE) --no-print-directory build/libgoneshim.so
