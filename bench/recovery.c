@@ -8,8 +8,8 @@
  *    it; the worker waits until the FIN is in its socket (poll, which reads
  *    nothing) and 10 ms more, then the timed SELECT 1. Under goneshim it succeeds on a new
  *    connection; without, it fails (reported, not timed).
- *  - fresh: mysql_init + mysql_real_connect + SELECT 1, timed; the close
- *    is not.
+ *  - fresh: after the same 10 ms pause, mysql_init + mysql_real_connect +
+ *    SELECT 1, timed; the close is not.
  * Prints per-round microseconds quantiles and the ratio of medians:
  *   recovered_ok=N recovered_p50_us=.. recovered_p90_us=.. fresh_p50_us=.. fresh_p90_us=.. ratio=..
  */
@@ -76,6 +76,7 @@ int main(int argc, char **argv)
         else
             failed++;
 
+        sleep_ms(10); /* the same idle moment before it, for fairness */
         t0 = now_ns();
         MYSQL *f = mysql_init(NULL);
         if (f == NULL || !connect_app(f, t) || !select_one(f))
