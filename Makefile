@@ -102,7 +102,7 @@ deps:
 
 test: deps
 	$(MAKE) --no-print-directory $(TEST_PROGRAMS)
-	$(MAKE) --no-print-directory unit-tests launcher-tests build-tests integration-tests soak-test bench-smoke
+	$(MAKE) --no-print-directory unit-tests launcher-tests build-tests soak-test bench-smoke integration-tests
 
 unit-tests: build/tests/unit
 	build/tests/unit
