@@ -120,7 +120,7 @@ integration-tests: $(TEST_PROGRAMS)
 # any anomaly), and every benchmark once with tiny counts (they run; their
 # numbers are not looked at).
 SOAK_TEST_SECONDS ?= 60
-soak-test: build/libgoneshim.so build/tests/soak_worker
+soak-test: build/libgoneshim.so build/asan/libgoneshim.so build/tests/soak_worker
 	scripts/with-test-server tests/soak/run-soak --seconds $(SOAK_TEST_SECONDS)
 
 bench-smoke: build/libgoneshim.so $(BENCH_PROGRAMS)
@@ -134,7 +134,7 @@ bench: deps
 
 SOAK_SECONDS ?= 600
 soak: deps
-	$(MAKE) --no-print-directory build/libgoneshim.so build/tests/soak_worker
+	$(MAKE) --no-print-directory build/libgoneshim.so build/asan/libgoneshim.so build/tests/soak_worker
 	scripts/with-test-server tests/soak/run-soak --seconds $(SOAK_SECONDS)
 
 demo: deps
