@@ -440,3 +440,30 @@ void worker_run(const char *const *argv, enum shim_mode preload, const char *con
     free(err);
 }
 
+void shim_log_open(struct shim_log *log)
+{
+    snprintf(log->path, sizeof log->path, "/tmp/goneshim-log.XXXXXX");
+    int fd = mkstemp(log->path);
+    cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
+    close(fd);
+    snprintf(log->var, sizeof log->var, "GONESHIM_LOG=%s", log->path);
+    log->env[0] = log->var;
+    log->env[1] = NULL;
+}
+
+size_t shim_log_count(const struct shim_log *log, const char *needle)
+{
+    FILE *f = fopen(log->path, "r");
+    cr_assert_not_null(f, "%s: %s", log->path, strerror(errno));
+    char line[4096];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+void shim_log_remove(struct shim_log *log)
+{
+    unlink(log->path);
+}

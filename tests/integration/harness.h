@@ -59,6 +59,18 @@ int program_finish(struct program *p, char **out, char **err);
 
 void sleep_ms(int ms);
 
+/* goneshim's log in a fresh temporary file, for a client started with
+ * `env` (NULL-terminated, ready for client_start's extra_env). */
+struct shim_log {
+    char path[64];
+    char var[96]; /* GONESHIM_LOG=path */
+    const char *env[2];
+};
+void shim_log_open(struct shim_log *log);
+/* How many lines of the log contain `needle`. */
+size_t shim_log_count(const struct shim_log *log, const char *needle);
+void shim_log_remove(struct shim_log *log);
+
 /* Runs a worker (which prints `acked=K errors=E ...`) under a killer that
  * KILLs its connections while they are well inside their idle period, and
  * checks it against the table worker_log: PROTECTED, zero errors and

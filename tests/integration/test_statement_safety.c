@@ -3,10 +3,7 @@
  * for the next statement. A read that dies the same way is safe to send
  * again, once, on a fresh connection. */
 #include <criterion/criterion.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness.h"
 
@@ -82,51 +79,35 @@ Test(statement_safety, ping_reconnects, .timeout = 60)
  * sent again on a fresh connection; a write is always peeked at, so it is
  * never sent into the dead connection. Either way the application sees
  * nothing. */
-static size_t log_count(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f);
-    char line[2048];
-    size_t n = 0;
-    while (fgets(line, sizeof line, f) != NULL)
-        n += strstr(line, needle) != NULL;
-    fclose(f);
-    return n;
-}
 
 Test(statement_safety, busy_handle_killed_between_statements, .timeout = 120)
 {
-    char path[] = "/tmp/goneshim-busy-log.XXXXXX";
-    close(mkstemp(path));
-    char var[128];
-    snprintf(var, sizeof var, "GONESHIM_LOG=%s", path);
-    const char *const env[] = {var, NULL};
+    struct shim_log log;
+    shim_log_open(&log);
     fresh_table("t_busy");
-    struct client *c = client_start(WITH_SHIM, env);
+    struct client *c = client_start(WITH_SHIM, log.env);
     cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
 
     /* The read after the KILL lands in the same clock tick as the statement
      * before it most of the time, not always: try until it has once. */
     int tries = 0;
-    while (log_count(path, "connection died after the statement was sent") == 0 && tries < 50) {
+    while (shim_log_count(&log, "connection died after the statement was sent") == 0 && tries < 50) {
         cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1");
         cr_assert_str_eq(client_cmd(c, ".killed-then SELECT 7"), "ok 7", "try %d", tries);
         tries++;
     }
-    cr_assert_gt(log_count(path, "connection died after the statement was sent"), 0,
+    cr_assert_gt(shim_log_count(&log, "connection died after the statement was sent"), 0,
                  "in %d tries, no read went out without the peek", tries);
 
     for (int i = 1; i <= 10; i++) {
         cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1");
-        char sql[64], want[32];
-        snprintf(sql, sizeof sql, ".killed-then INSERT INTO t_busy VALUES (%d, %d)", i, i);
-        snprintf(want, sizeof want, "ok affected=1");
-        cr_assert_str_eq(client_cmd(c, "%s", sql), want, "insert %d", i);
+        cr_assert_str_eq(client_cmd(c, ".killed-then INSERT INTO t_busy VALUES (%d, %d)", i, i), "ok affected=1",
+                         "insert %d", i);
     }
     cr_assert_eq(admin_long("SELECT COUNT(*) FROM t_busy"), 10, "every insert once");
-    cr_assert_eq(log_count(path, "may have run; not repeated"), 0, "a write was sent into a dead connection");
+    cr_assert_eq(shim_log_count(&log, "may have run; not repeated"), 0, "a write was sent into a dead connection");
     cr_assert_eq(client_finish(c, NULL), 0);
-    unlink(path);
+    shim_log_remove(&log);
 
     c = client_start(WITHOUT_SHIM, NULL);
     cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
