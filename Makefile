@@ -16,22 +16,33 @@ PHP_INCLUDES := $(shell php-config --includes 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror
 BASE_CFLAGS := -std=gnu11 $(WARN) -g -fPIC -fvisibility=hidden -D_GNU_SOURCE \
-	-DGONESHIM_VERSION='"$(VERSION)"' $(MARIADB_CFLAGS) $(PHP_INCLUDES)
+	-DGONESHIM_VERSION='"$(VERSION)"'
 CFLAGS ?= -O2
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDLIBS_SHIM := -ldl -lpthread
 
-SHIM_SRC := $(sort $(wildcard shim/*.c))
-ifeq ($(PHP_INCLUDES),)
-SHIM_SRC := $(filter-out shim/mysqlnd_adapter.c,$(SHIM_SRC))
-$(info goneshim: no PHP headers (php-config, package php8.2-dev): building without the PHP/mysqlnd adapter)
+# The library in layers (see ARCHITECTURE.md), each compiled with only the
+# include paths it may use, so that the compiler rejects an include that
+# crosses a layer the wrong way: sql/ and runtime/ stand alone, core/ sees
+# them and api/, and the adapters see api/ and runtime/ and their client
+# library's headers, never sql/ or core/.
+INC_sql := -Ishim/sql
+INC_runtime := -Ishim/runtime
+INC_core := -Ishim/core -Ishim/api -Ishim/sql -Ishim/runtime
+INC_adapters := -Ishim/api -Ishim/runtime
+INC_ALL := -Ishim/core -Ishim/api -Ishim/sql -Ishim/runtime
+
+ADAPTER_SRC := shim/adapters/mysqlclient_adapter.c
+ifneq ($(PHP_INCLUDES),)
+ADAPTER_SRC += shim/adapters/mysqlnd_adapter.c
+else
+$(info goneshim: no PHP headers (php-config, package php-dev): building without the PHP/mysqlnd adapter)
 endif
-SHIM_HDR := $(wildcard shim/*.h)
-# The pure parts, unit-tested without a server.
-PURE_SRC := shim/config.c shim/session_guard.c shim/session_replay.c \
-	shim/sql_lexer.c shim/statement_class.c shim/set_statement.c \
-	shim/handle_registry.c shim/global_locks.c shim/session_driver.c \
-	shim/shim_runtime.c shim/event_log.c shim/socket_probe.c shim/prepared_statement.c
+# The pure parts and the driver, unit-tested without a server.
+PURE_SRC := $(sort $(wildcard shim/sql/*.c shim/runtime/*.c shim/core/*.c))
+SHIM_SRC := $(PURE_SRC) $(ADAPTER_SRC)
+SHIM_OBJ := $(patsubst shim/%.c,build/obj/%.o,$(SHIM_SRC))
+ASAN_OBJ := $(patsubst shim/%.c,build/asan/obj/%.o,$(SHIM_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 INTEGRATION_SRC := $(sort $(wildcard tests/integration/*.c))
 
@@ -40,21 +51,33 @@ INTEGRATION_SRC := $(sort $(wildcard tests/integration/*.c))
 
 all: build/libgoneshim.so
 
+layer = $(firstword $(subst /, ,$(patsubst build/asan/obj/%,%,$(patsubst build/obj/%,%,$1))))
+build/obj/adapters/mysqlclient_adapter.o build/asan/obj/adapters/mysqlclient_adapter.o: EXTRA_INC := $(MARIADB_CFLAGS)
+build/obj/adapters/mysqlnd_adapter.o build/asan/obj/adapters/mysqlnd_adapter.o: EXTRA_INC := $(PHP_INCLUDES)
+
 # Link-time optimisation lets the statement path inline across the driver,
 # the rules and the probe: about 180 fewer instructions per statement
-# (bench/run-callgrind).
-build/libgoneshim.so: $(SHIM_SRC) $(SHIM_HDR) Makefile VERSION
+# (bench/run callgrind).
+build/obj/%.o: shim/%.c Makefile VERSION
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -flto -shared -o $@ $(SHIM_SRC) $(LDLIBS_SHIM)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -flto -MMD -MP $(INC_$(call layer,$@)) $(EXTRA_INC) -c -o $@ $<
+
+build/asan/obj/%.o: shim/%.c Makefile VERSION
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O1 $(SANITIZE) -MMD -MP $(INC_$(call layer,$@)) $(EXTRA_INC) -c -o $@ $<
+
+-include $(SHIM_OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+
+build/libgoneshim.so: $(SHIM_OBJ)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -flto -shared -o $@ $(SHIM_OBJ) $(LDLIBS_SHIM)
 
 # The same library with AddressSanitizer and UBSan, for the C test clients.
-build/asan/libgoneshim.so: $(SHIM_SRC) $(SHIM_HDR) Makefile VERSION
-	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O1 $(SANITIZE) -shared -o $@ $(SHIM_SRC) $(LDLIBS_SHIM)
+build/asan/libgoneshim.so: $(ASAN_OBJ)
+	$(CC) $(BASE_CFLAGS) -O1 $(SANITIZE) -shared -o $@ $(ASAN_OBJ) $(LDLIBS_SHIM)
 
-build/tests/unit: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(PURE_SRC) $(SHIM_HDR) Makefile
+build/tests/unit: $(UNIT_SRC) $(wildcard tests/unit/*.h) $(PURE_SRC) $(wildcard shim/*/*.h) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O1 $(SANITIZE) -Ishim -o $@ $(UNIT_SRC) $(PURE_SRC) -lcriterion -lpthread
+	$(CC) $(BASE_CFLAGS) -O1 $(SANITIZE) $(INC_ALL) -o $@ $(UNIT_SRC) $(PURE_SRC) -lcriterion -lpthread
 
 build/tests/sqlpipe: tests/clients/sqlpipe.c Makefile
 	@mkdir -p $(@D)

@@ -8,12 +8,33 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "session_driver.h"
+#include "driver.h"
+#include "driver_env.h"
+#include "protocol.h"
+#include "session_guard.h"
 #include "shim_runtime.h"
+
+/* The environment: a clock that moves only when a test moves it (or the
+ * driver sleeps), and a fixed "random" draw. */
+static uint64_t fake_now = 1000 * NS_PER_S;
+static uint64_t slept_ns;
+static unsigned sleeps;
+static struct goneshim_config fake_config;
+static uint64_t fake_clock(void) { return fake_now; }
+static void fake_sleep(uint64_t ns)
+{
+    fake_now += ns;
+    slept_ns += ns;
+    sleeps++;
+}
+static uint32_t fake_random(void) { return 0; }
+static const struct driver_env fake_env = {&fake_config, fake_clock, fake_clock, fake_sleep, fake_random};
 
 struct fake_conn {
     int client_fd, server_fd; /* a socketpair: closing server_fd is the KILL */
     bool dropped, in_txn, autocommit;
+    int refuse_connects;   /* the next N reconnects fail with connect_error */
+    unsigned connect_error;
     unsigned error;
     char message[512];
     unsigned long long thread;
@@ -38,7 +59,7 @@ static void fresh_link(struct fake_conn *f)
     f->thread++;
 }
 
-static struct managed_session session;
+static struct gs_connection *session;
 
 /* The server closes the connection in the gap between two statements of a
  * busy handle. */
@@ -51,15 +72,18 @@ static void server_kills_at_once(struct fake_conn *f)
 /* The field's case: the handle sat idle, and the server closed it. */
 static void server_kills(struct fake_conn *f)
 {
-    session.guard.last_used_ns -= 2 * GUARD_BUSY_NS;
+    fake_now += 2 * GUARD_BUSY_NS;
     server_kills_at_once(f);
 }
 
 static bool f_dropped(void *c) { return ((struct fake_conn *)c)->dropped; }
 static bool f_drained(void *c) { (void)c; return true; }
 static int f_fd(void *c) { return ((struct fake_conn *)c)->client_fd; }
-static bool f_in_txn(void *c) { return ((struct fake_conn *)c)->in_txn; }
-static bool f_autocommit(void *c) { return ((struct fake_conn *)c)->autocommit; }
+static unsigned f_status(void *c)
+{
+    const struct fake_conn *f = c;
+    return (f->in_txn ? GS_STATUS_IN_TRANS : 0) | (f->autocommit ? GS_STATUS_AUTOCOMMIT : 0);
+}
 static unsigned long long f_thread(void *c) { return ((struct fake_conn *)c)->thread; }
 
 static void f_save_error(void *c, struct error_snapshot *e)
@@ -70,17 +94,11 @@ static void f_save_error(void *c, struct error_snapshot *e)
     snprintf(e->message, sizeof e->message, "%s", f->message);
 }
 
-static void f_restore_error(void *c, const struct error_snapshot *e)
+static void f_set_error(void *c, const struct error_snapshot *e)
 {
     struct fake_conn *f = c;
     f->error = e->code;
     snprintf(f->message, sizeof f->message, "%s", e->message);
-}
-
-static void f_gone(void *c)
-{
-    struct error_snapshot e = {2006, "HY000", "gone"};
-    f_restore_error(c, &e);
 }
 
 static void f_show_txn(void *c) { ((struct fake_conn *)c)->in_txn = true; }
@@ -93,11 +111,17 @@ static bool f_ping(void *c, uint64_t timeout_ns)
     return f->server_fd >= 0;
 }
 
-static bool f_reconnect(void *c, struct managed_session *s, unsigned timeout_s)
+static bool f_reconnect(void *c, void *backend, const struct reconnect_request *r)
 {
-    (void)s;
-    (void)timeout_s;
+    (void)backend;
+    (void)r;
     struct fake_conn *f = c;
+    if (f->refuse_connects > 0) {
+        f->refuse_connects--;
+        f->error = f->connect_error;
+        note(f, "%s;", "connect refused");
+        return false;
+    }
     close(f->client_fd);
     if (f->server_fd >= 0)
         close(f->server_fd);
@@ -144,6 +168,12 @@ static bool execute(struct fake_conn *f, const char *sql)
     return true;
 }
 
+static const char *getenv_none(const char *name)
+{
+    (void)name;
+    return NULL;
+}
+
 static const char *pending_sql;
 static bool f_send(void *c, const char *sql, size_t len)
 {
@@ -155,38 +185,46 @@ static bool f_send(void *c, const char *sql, size_t len)
 static bool f_read(void *c) { return execute(c, pending_sql); }
 
 static const struct connection_ops fake_ops = {
-    .link_dropped = f_dropped, .drained = f_drained, .socket_fd = f_fd, .in_transaction = f_in_txn,
-    .autocommit = f_autocommit, .thread_id = f_thread, .save_error = f_save_error,
-    .restore_error = f_restore_error, .set_gone_error = f_gone, .show_transaction = f_show_txn,
-    .ping = f_ping, .reconnect_once = f_reconnect, .set_autocommit = f_set_autocommit,
-    .run_sql = f_run_sql, .restore_extra = NULL, .send_sql = f_send, .read_result = f_read,
-    .drop_link = f_drop,
+    .library = "fake", .link_dropped = f_dropped, .drained = f_drained, .socket_fd = f_fd,
+    .server_status = f_status, .thread_id = f_thread, .save_error = f_save_error, .set_error = f_set_error,
+    .show_transaction = f_show_txn, .ping = f_ping, .reconnect_once = f_reconnect,
+    .set_autocommit = f_set_autocommit, .run_sql = f_run_sql, .restore_extra = NULL, .send_sql = f_send,
+    .read_result = f_read, .drop_link = f_drop,
 };
-
-static int call_sql(void *c, const void *sql)
-{
-    return execute(c, sql) ? 0 : 1;
-}
 
 static struct fake_conn conn;
 
 static void setup(void)
 {
-    shim_active(); /* reads the (unset) variables: the defaults */
+    shim_active(); /* reads the (unset) variables */
+    struct goneshim_config defaults;
+    config_load(&defaults, getenv_none, NULL);
+    fake_config = defaults;
+    driver_env_install(&fake_env);
+    slept_ns = 0;
+    sleeps = 0;
+    driver_detach(&conn);
     memset(&conn, 0, sizeof conn);
     fresh_link(&conn);
-    memset(&session, 0, sizeof session);
-    driver_session_start(&session, &fake_ops, &conn);
+    session = driver_attach(&conn, &fake_ops);
+    cr_assert_not_null(session);
     next_fate = ANSWERS;
 }
 
+static void teardown(void)
+{
+    driver_detach(&conn);
+    driver_env_install(NULL);
+}
+
+/* 0 on success, 1 on failure, like the libraries' own calls. */
 static int query(const char *sql)
 {
     conn.log[0] = '\0';
-    return driver_query(&session, &conn, sql, strlen(sql), call_sql, sql);
+    return driver_query(session, &conn, sql, strlen(sql)) ? 0 : 1;
 }
 
-TestSuite(driver, .init = setup);
+TestSuite(driver, .init = setup, .fini = teardown);
 
 Test(driver, live_connection_sends_without_a_round_trip)
 {
@@ -251,16 +289,16 @@ Test(driver, two_step_path_resends_a_read)
 {
     const char *sql = "SELECT 2";
     conn.log[0] = '\0';
-    cr_assert_eq(driver_send(&session, &conn, sql, strlen(sql)), 0);
+    cr_assert(driver_send(session, &conn, sql, strlen(sql)));
     next_fate = DIES_AFTER_SEND;
-    cr_assert(driver_has_pending(&session));
-    cr_assert_eq(driver_read(&session, &conn), 0);
+    cr_assert(driver_has_pending(session));
+    cr_assert(driver_read(session, &conn));
     cr_assert_str_eq(conn.log, "run SELECT 2;reconnect;run SELECT 2;");
 }
 
 Test(driver, unsolicited_data_is_confirmed_by_a_ping)
 {
-    session.guard.last_used_ns -= 2 * GUARD_BUSY_NS; /* idle */
+    fake_now += 2 * GUARD_BUSY_NS; /* idle */
     cr_assert_eq(write(conn.server_fd, "x", 1), 1); /* a farewell packet, or TLS */
     cr_assert_eq(query("SELECT 1"), 0);
     cr_assert_str_eq(conn.log, "ping;run SELECT 1;", "a live connection must not be condemned");
@@ -299,7 +337,7 @@ Test(driver, busy_read_is_peeked_at_when_the_library_warns_on_a_failed_send)
     static struct connection_ops warning_ops;
     warning_ops = fake_ops;
     warning_ops.must_probe_before_send = true; /* as mysqlnd */
-    driver_session_start(&session, &warning_ops, &conn);
+    session = driver_attach(&conn, &warning_ops);
     cr_assert_eq(query("SELECT 1"), 0);
     server_kills_at_once(&conn);
     cr_assert_eq(query("SELECT 2"), 0);
@@ -308,34 +346,122 @@ Test(driver, busy_read_is_peeked_at_when_the_library_warns_on_a_failed_send)
 
 Test(driver, busy_read_is_peeked_at_without_retries)
 {
-    shim_config.retry_reads = false;
+    fake_config.retry_reads = false;
     cr_assert_eq(query("SELECT 1"), 0);
     server_kills_at_once(&conn);
     cr_assert_eq(query("SELECT 2"), 0);
     cr_assert_str_eq(conn.log, "reconnect;run SELECT 2;");
-    shim_config.retry_reads = true;
 }
 
-/* ---- prepared statements (prepared_statement.c) over the same fake ---- */
+/* ---- time: backoff, deadlines, the busy-handle window ---- */
 
-#include "prepared_statement.h"
+Test(driver, server_down_backs_off_within_the_budget_then_fails_with_the_connect_error)
+{
+    fake_config.reconnect_timeout_ns = 3 * NS_PER_S;
+    conn.refuse_connects = 1000;
+    conn.connect_error = GS_ER_CONNECTION_ERROR;
+    server_kills(&conn);
+    cr_assert_eq(query("SELECT 1"), 1);
+    cr_assert_eq(conn.error, GS_ER_CONNECTION_ERROR, "the library's own connect error");
+    /* 50, 100, 200, 400, 800 ms (with this draw, half of each step), then
+     * 1 s steps until the 3 s are spent: never beyond the budget. */
+    cr_assert_eq(slept_ns, 3 * NS_PER_S, "slept %llu ns", (unsigned long long)slept_ns);
+    cr_assert(sleeps >= 5 && sleeps <= 12, "%u sleeps", sleeps);
+    cr_assert(strstr(conn.log, "run") == NULL, "nothing was sent: %s", conn.log);
+}
+
+Test(driver, server_back_within_the_budget_is_reconnected)
+{
+    conn.refuse_connects = 3;
+    conn.connect_error = GS_ER_CONNECTION_ERROR;
+    server_kills(&conn);
+    cr_assert_eq(query("SELECT 1"), 0);
+    cr_assert_str_eq(conn.log, "connect refused;connect refused;connect refused;reconnect;run SELECT 1;");
+    /* Equal jitter with a zero draw: half of 50, 100 and 200 ms. */
+    cr_assert_eq(slept_ns, 175 * NS_PER_MS);
+}
+
+Test(driver, a_final_connect_error_is_not_retried)
+{
+    conn.refuse_connects = 1000;
+    conn.connect_error = 1045; /* access denied: waiting will not help */
+    server_kills(&conn);
+    cr_assert_eq(query("SELECT 1"), 1);
+    cr_assert_eq(conn.error, 1045);
+    cr_assert_eq(sleeps, 0);
+}
+
+Test(driver, a_zero_budget_makes_one_attempt)
+{
+    fake_config.reconnect_timeout_ns = 0;
+    conn.refuse_connects = 1;
+    conn.connect_error = GS_ER_CONNECTION_ERROR;
+    server_kills(&conn);
+    cr_assert_eq(query("SELECT 1"), 1);
+    cr_assert_eq(sleeps, 0);
+    cr_assert_eq(query("SELECT 1"), 0, "and the next statement tries again");
+}
+
+Test(driver, idle_beyond_the_idle_limit_pings_first)
+{
+    fake_config.idle_ns = 60 * NS_PER_S;
+    cr_assert_eq(query("SELECT 1"), 0);
+    fake_now += 59 * NS_PER_S;
+    cr_assert_eq(query("SELECT 1"), 0);
+    cr_assert_str_eq(conn.log, "run SELECT 1;", "59 s idle: the peek alone");
+    fake_now += 60 * NS_PER_S;
+    cr_assert_eq(query("SELECT 1"), 0);
+    cr_assert_str_eq(conn.log, "ping;run SELECT 1;");
+}
+
+Test(driver, the_busy_window_is_one_clock_tick)
+{
+    cr_assert_eq(query("SELECT 1"), 0);
+    fake_now += GUARD_BUSY_NS - 1;
+    server_kills_at_once(&conn);
+    cr_assert_eq(query("SELECT 2"), 0);
+    cr_assert_str_eq(conn.log, "run SELECT 2;reconnect;run SELECT 2;", "still busy: sent, then again");
+    fake_now += GUARD_BUSY_NS;
+    server_kills_at_once(&conn);
+    cr_assert_eq(query("SELECT 3"), 0);
+    cr_assert_str_eq(conn.log, "reconnect;run SELECT 3;", "idle for a tick: peeked at");
+}
+
+/* ---- prepared statements (statement_driver.c) over the same fake ---- */
 
 struct fake_stmt {
     const char *sql;
     unsigned error;
     char message[512];
     int prepares;
+    unsigned params, fields;
 };
 
 static struct fake_stmt fstmt;
 
-static bool s_prepare_again(void *stmt, const char *sql, size_t len)
+static bool s_prepare_again(void *stmt, void *backend, const char *sql, size_t len)
 {
     (void)len;
+    (void)backend;
     struct fake_stmt *f = stmt;
     f->prepares++;
     note(&conn, "prepare %s;", sql);
     return conn.server_fd >= 0;
+}
+
+static void s_shape(void *stmt, unsigned *params, unsigned *fields)
+{
+    const struct fake_stmt *f = stmt;
+    *params = f->params;
+    *fields = f->fields;
+}
+
+static bool s_restore_bindings(void *stmt, void *backend)
+{
+    (void)stmt;
+    (void)backend;
+    note(&conn, "%s;", "bind");
+    return true;
 }
 
 static bool s_execute(void *stmt)
@@ -356,22 +482,35 @@ static void s_set_error(void *stmt, unsigned code, const char *message)
 static unsigned s_error_code(void *stmt) { return ((struct fake_stmt *)stmt)->error; }
 
 static const struct statement_ops fake_statement_ops = {
-    .prepare_again = s_prepare_again, .execute = s_execute, .set_error = s_set_error, .error_code = s_error_code,
+    .prepare_again = s_prepare_again, .shape = s_shape, .restore_bindings = s_restore_bindings,
+    .execute = s_execute, .set_error = s_set_error, .error_code = s_error_code,
 };
 
-static struct prepared_statement prepared;
+static bool real_prepare(void *c, void *arg)
+{
+    note(c, "prepare %s;", ((struct fake_stmt *)arg)->sql);
+    return ((struct fake_conn *)c)->server_fd >= 0;
+}
+
+static bool real_execute(void *c, void *arg)
+{
+    (void)c;
+    return s_execute(arg);
+}
 
 static void prepare_fake(const char *sql)
 {
     memset(&fstmt, 0, sizeof fstmt);
     fstmt.sql = sql;
-    cr_assert(prepared_statement_record(&prepared, &session, sql, strlen(sql)));
+    fstmt.params = 1;
+    cr_assert(driver_stmt_prepare(session, &conn, &fstmt, &fake_statement_ops, sql, strlen(sql), real_prepare,
+                                  &fstmt));
 }
 
 static int execute_fake(void)
 {
     conn.log[0] = '\0';
-    return driver_execute_prepared(&session, &conn, &prepared, &fake_statement_ops, &fstmt);
+    return driver_stmt_execute(session, &conn, &fstmt, real_execute, &fstmt) ? 0 : 1;
 }
 
 Test(driver, prepared_statement_of_a_lost_connection_is_prepared_again)
@@ -381,10 +520,10 @@ Test(driver, prepared_statement_of_a_lost_connection_is_prepared_again)
     cr_assert_str_eq(conn.log, "run INSERT INTO t VALUES (?);");
     server_kills(&conn);
     cr_assert_eq(execute_fake(), 0);
-    cr_assert_str_eq(conn.log, "reconnect;prepare INSERT INTO t VALUES (?);run INSERT INTO t VALUES (?);");
+    cr_assert_str_eq(conn.log, "reconnect;prepare INSERT INTO t VALUES (?);bind;run INSERT INTO t VALUES (?);");
     cr_assert_eq(execute_fake(), 0);
     cr_assert_str_eq(conn.log, "run INSERT INTO t VALUES (?);", "prepared once per connection");
-    prepared_statement_forget(&prepared);
+    driver_stmt_close(&fstmt);
 }
 
 Test(driver, prepared_read_lost_after_send_is_prepared_and_sent_again)
@@ -393,8 +532,8 @@ Test(driver, prepared_read_lost_after_send_is_prepared_and_sent_again)
     next_fate = DIES_AFTER_SEND;
     cr_assert_eq(execute_fake(), 0);
     cr_assert_str_eq(conn.log, "run SELECT * FROM t WHERE id = ?;reconnect;prepare SELECT * FROM t WHERE id = ?;"
-                               "run SELECT * FROM t WHERE id = ?;");
-    prepared_statement_forget(&prepared);
+                               "bind;run SELECT * FROM t WHERE id = ?;");
+    driver_stmt_close(&fstmt);
 }
 
 Test(driver, prepared_write_lost_after_send_is_not_repeated)
@@ -404,7 +543,7 @@ Test(driver, prepared_write_lost_after_send_is_not_repeated)
     cr_assert_eq(execute_fake(), 1);
     cr_assert_eq(fstmt.error, 2013);
     cr_assert_str_eq(conn.log, "run UPDATE t SET v = v + 1;reconnect;");
-    prepared_statement_forget(&prepared);
+    driver_stmt_close(&fstmt);
 }
 
 Test(driver, prepared_statement_in_a_lost_transaction_fails_unsent)
@@ -415,16 +554,36 @@ Test(driver, prepared_statement_in_a_lost_transaction_fails_unsent)
     cr_assert_eq(execute_fake(), 1);
     cr_assert_eq(fstmt.error, 2006, "the statement carries the error");
     cr_assert_str_eq(conn.log, "");
-    prepared_statement_forget(&prepared);
+    driver_stmt_close(&fstmt);
 }
 
 Test(driver, long_data_is_not_carried_over)
 {
     prepare_fake("INSERT INTO t VALUES (?)");
-    prepared.long_data_sent = true;
+    driver_stmt_note_long_data(&fstmt);
     server_kills(&conn);
     cr_assert_eq(execute_fake(), 1);
     cr_assert(strstr(fstmt.message, "long data") != NULL, "%s", fstmt.message);
     cr_assert_eq(fstmt.prepares, 0);
-    prepared_statement_forget(&prepared);
+    driver_stmt_close(&fstmt);
+}
+
+Test(driver, a_statement_whose_shape_changed_fails_clearly)
+{
+    prepare_fake("SELECT * FROM t");
+    server_kills(&conn);
+    fstmt.fields = 3; /* an ALTER TABLE added columns meanwhile */
+    cr_assert_eq(execute_fake(), 1);
+    cr_assert(strstr(fstmt.message, "prepare it again") != NULL, "%s", fstmt.message);
+    cr_assert(strstr(conn.log, "bind") == NULL && strstr(conn.log, "run") == NULL, "%s", conn.log);
+    driver_stmt_close(&fstmt);
+}
+
+Test(driver, a_statement_without_a_record_runs_as_a_write)
+{
+    memset(&fstmt, 0, sizeof fstmt);
+    fstmt.sql = "SELECT 1";
+    next_fate = DIES_AFTER_SEND;
+    cr_assert_eq(execute_fake(), 1, "not sent again: its text is unknown");
+    cr_assert_str_eq(conn.log, "run SELECT 1;reconnect;");
 }

@@ -8,9 +8,10 @@
  * first in the global scope) and, on its first call, after mysqlnd's own
  * start-up, patches the tables of connection_data and stmt.
  *
- * A thin adapter, like the libmysqlclient one: it translates mysqlnd's
- * view of a connection into struct connection_ops; the rules are
- * session_guard's, carried out by session_driver.
+ * A translation, like the libmysqlclient adapter: mysqlnd's methods become
+ * calls of the driver (driver.h), and the driver's operations on a
+ * connection or a statement (backend.h) become calls of mysqlnd's original
+ * methods and reads of its structures. What to do is decided in shim/core.
  *
  * The struct layouts are PHP's, from the headers this file was compiled
  * against (php-config --includes). The first connection checks the running
@@ -41,20 +42,13 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "driver.h"
 #include "event_log.h"
-#include "handle_registry.h"
-#include "prepared_statement.h"
-#include "session_driver.h"
+#include "protocol.h"
 #include "shim_runtime.h"
-#include "sql_lexer.h"
 #include "symbols.h"
 
 #define EXPORT __attribute__((visibility("default")))
-
-/* mysqlnd's own client error texts, so that an error the shim sets reads
- * like the ones mysqlnd sets. */
-#define GONE_MESSAGE "MySQL server has gone away"
-#define CR_SERVER_GONE 2006
 
 /* What the application connected with, for reconnecting. */
 struct connect_params {
@@ -63,8 +57,8 @@ struct connect_params {
     unsigned port, flags;
 };
 
+/* The adapter's part of the driver's record of a connection. */
 struct mysqlnd_session {
-    struct managed_session core; /* first: the registry holds this */
     struct connect_params params;
     /* Restored after a reconnect: the character set mysqlnd escapes with
      * (SET NAMES itself is replayed) and the multi-statement option. */
@@ -92,7 +86,7 @@ static struct {
     func_mysqlnd_conn_data__store_result store_result;
     func_mysqlnd_conn_data__next_result next_result;
     func_mysqlnd_stmt__prepare stmt_prepare;
-    func_mysqlnd_stmt__execute stmt_execute;
+    func_mysqlnd_stmt__execute statement_execute;
     func_mysqlnd_stmt__dtor stmt_dtor;
     func_mysqlnd_stmt__free_stmt_result stmt_free_result;
 } real;
@@ -156,14 +150,9 @@ static int op_socket_fd(void *conn)
     return ((php_netstream_data_t *)stream->abstract)->socket;
 }
 
-static bool op_in_transaction(void *conn)
+static unsigned op_server_status(void *conn)
 {
-    return (CONN(conn)->upsert_status->server_status & SERVER_STATUS_IN_TRANS) != 0;
-}
-
-static bool op_autocommit(void *conn)
-{
-    return (CONN(conn)->upsert_status->server_status & SERVER_STATUS_AUTOCOMMIT) != 0;
+    return CONN(conn)->upsert_status->server_status;
 }
 
 static unsigned long long op_thread_id(void *conn)
@@ -179,16 +168,15 @@ static void op_save_error(void *conn, struct error_snapshot *e)
     snprintf(e->message, sizeof e->message, "%.*s", (int)sizeof e->message - 1, info->error);
 }
 
-static void op_restore_error(void *conn, const struct error_snapshot *e)
+/* The error texts of mysqlnd's own: an error the driver sets (2006 when it
+ * refuses a statement) reads like the ones mysqlnd sets. */
+static void op_set_error(void *conn, const struct error_snapshot *e)
 {
     MYSQLND_ERROR_INFO *info = CONN(conn)->error_info;
-    info->m->set_client_error(info, e->code, e->sqlstate, e->message);
-}
-
-static void op_set_gone_error(void *conn)
-{
-    static const struct error_snapshot gone = {CR_SERVER_GONE, "HY000", GONE_MESSAGE};
-    op_restore_error(conn, &gone);
+    const char *message = e->code == GS_ER_SERVER_GONE && strcmp(e->message, "Server has gone away") == 0
+                              ? "MySQL server has gone away"
+                              : e->message;
+    info->m->set_client_error(info, e->code, e->sqlstate, message);
 }
 
 static void op_show_transaction(void *conn)
@@ -267,6 +255,7 @@ static void forget_tls(struct mysqlnd_session *s)
  * TLS settings before it connects, so they are put back in the hook of
  * get_updated_connect_flags, which connect calls between the two. */
 static __thread struct mysqlnd_session *reconnecting __attribute__((tls_model("initial-exec")));
+static __thread MYSQLND_CONN_DATA *reconnecting_conn __attribute__((tls_model("initial-exec")));
 
 static const enum mysqlnd_client_option tls_options[6] = {
     MYSQLND_OPT_SSL_KEY, MYSQLND_OPT_SSL_CERT, MYSQLND_OPT_SSL_CA,
@@ -286,7 +275,7 @@ static void save_tls(struct mysqlnd_session *s, MYSQLND_CONN_DATA *c)
 static unsigned hook_get_updated_connect_flags(MYSQLND_CONN_DATA *c, unsigned flags)
 {
     struct mysqlnd_session *s = reconnecting;
-    if (s != NULL && registry_lookup(c) == s) {
+    if (s != NULL && reconnecting_conn == c) {
         MYSQLND_VIO *vio = c->vio;
         for (size_t i = 0; i < 6; i++)
             if (s->ssl[i] != NULL)
@@ -303,15 +292,15 @@ static unsigned hook_get_updated_connect_flags(MYSQLND_CONN_DATA *c, unsigned fl
  * strings during a connect, and does not keep the password. The state is
  * set to "quit sent" so that it does not write a goodbye to a dead
  * socket. */
-static bool op_reconnect_once(void *conn, struct managed_session *core, unsigned timeout_s)
+static bool op_reconnect_once(void *conn, void *backend, const struct reconnect_request *r)
 {
     MYSQLND_CONN_DATA *c = CONN(conn);
-    struct mysqlnd_session *s = (struct mysqlnd_session *)core;
+    struct mysqlnd_session *s = backend;
     s->charset = c->charset;
     save_tls(s, c);
     unsigned app_timeout = c->vio->data->options.timeout_connect;
-    if (app_timeout == 0 || app_timeout > timeout_s)
-        c->vio->data->options.timeout_connect = timeout_s;
+    if (app_timeout == 0 || app_timeout > r->timeout_s)
+        c->vio->data->options.timeout_connect = r->timeout_s;
     if (c->state.state != CONN_ALLOCED)
         c->state.state = CONN_QUIT_SENT;
 
@@ -323,8 +312,10 @@ static bool op_reconnect_once(void *conn, struct managed_session *core, unsigned
     MYSQLND_CSTRING socket_path = {p->socket, p->socket ? strlen(p->socket) : 0};
     struct quiet q = quiet_begin();
     reconnecting = s;
+    reconnecting_conn = c;
     bool ok = real.connect(c, host, user, password, db, p->port, socket_path, p->flags) == PASS;
     reconnecting = NULL;
+    reconnecting_conn = NULL;
     quiet_end(q);
     if (c->vio != NULL)
         c->vio->data->options.timeout_connect = app_timeout;
@@ -360,10 +351,10 @@ static bool op_run_sql(void *conn, const char *sql, size_t len)
     return run_quietly(CONN(conn), sql, len);
 }
 
-static bool op_restore_extra(void *conn, struct managed_session *core)
+static bool op_restore_extra(void *conn, void *backend)
 {
     MYSQLND_CONN_DATA *c = CONN(conn);
-    struct mysqlnd_session *s = (struct mysqlnd_session *)core;
+    struct mysqlnd_session *s = backend;
     if (s->charset != NULL)
         c->charset = s->charset;
     if (s->server_option >= 0) {
@@ -392,16 +383,31 @@ static void op_drop_link(void *conn)
         shutdown(fd, SHUT_RDWR);
 }
 
+/* libmariadb follows USE through session tracking; mysqlnd does not: the
+ * database a reconnect selects is the one the driver saw chosen last. */
+static void op_note_database(void *backend, const char *db, size_t len)
+{
+    struct mysqlnd_session *s = backend;
+    replace_copy(&s->params.db, db, len);
+}
+
+static void op_release(void *backend)
+{
+    struct mysqlnd_session *s = backend;
+    forget_tls(s);
+    forget_params(&s->params);
+}
+
 static const struct connection_ops mysqlnd_ops = {
+    .library = "mysqlnd",
+    .backend_size = sizeof(struct mysqlnd_session),
     .link_dropped = op_link_dropped,
     .drained = op_drained,
     .socket_fd = op_socket_fd,
-    .in_transaction = op_in_transaction,
-    .autocommit = op_autocommit,
+    .server_status = op_server_status,
     .thread_id = op_thread_id,
     .save_error = op_save_error,
-    .restore_error = op_restore_error,
-    .set_gone_error = op_set_gone_error,
+    .set_error = op_set_error,
     .show_transaction = op_show_transaction,
     .ping = op_ping,
     .reconnect_once = op_reconnect_once,
@@ -411,46 +417,33 @@ static const struct connection_ops mysqlnd_ops = {
     .send_sql = op_send_sql,
     .read_result = op_read_result,
     .drop_link = op_drop_link,
+    .note_database = op_note_database,
+    .release = op_release,
     /* mysqlnd warns on a failed write ("Error while sending QUERY packet"). */
     .must_probe_before_send = true,
 };
 
 /* ---- the hooks ---- */
 
-static inline struct mysqlnd_session *managed(MYSQLND_CONN_DATA *c)
-{
-    if (shim_in_real_call() || c == NULL)
-        return NULL;
-    return registry_lookup(c);
-}
+#define STATUS(ok) ((ok) ? PASS : FAIL)
 
 static enum_func_status hook_connect(MYSQLND_CONN_DATA *c, MYSQLND_CSTRING host, MYSQLND_CSTRING user,
                                      MYSQLND_CSTRING password, MYSQLND_CSTRING db, unsigned port,
                                      MYSQLND_CSTRING socket_path, unsigned flags)
 {
-    if (shim_in_real_call())
-        return real.connect(c, host, user, password, db, port, socket_path, flags);
     enum_func_status rc = real.connect(c, host, user, password, db, port, socket_path, flags);
     if (rc != PASS)
         return rc;
-    struct mysqlnd_session *s = registry_lookup(c);
-    if (s == NULL) {
-        s = calloc(1, sizeof *s);
-        if (s == NULL || !registry_insert(c, s)) {
-            free(s);
-            event_log("handle %p: out of memory; this connection is not protected", (void *)c);
-            return rc;
-        }
-    }
-    driver_session_start(&s->core, &mysqlnd_ops, c);
+    struct gs_connection *gc = driver_attach(c, &mysqlnd_ops);
+    if (gc == NULL)
+        return rc;
+    struct mysqlnd_session *s = driver_backend(gc);
     struct connect_params *p = &s->params;
     forget_params(p);
     if (!replace_copy(&p->host, host.s, host.l) || !replace_copy(&p->user, user.s, user.l) ||
         !replace_copy(&p->password, password.s, password.l) || !replace_copy(&p->db, db.s, db.l) ||
         !replace_copy(&p->socket, socket_path.s, socket_path.l)) {
-        registry_remove(c);
-        forget_params(p);
-        free(s);
+        driver_detach(c);
         event_log("handle %p: out of memory; this connection is not protected", (void *)c);
         return rc;
     }
@@ -464,13 +457,7 @@ static enum_func_status hook_connect(MYSQLND_CONN_DATA *c, MYSQLND_CSTRING host,
 
 static void hook_dtor(MYSQLND_CONN_DATA *c)
 {
-    struct mysqlnd_session *s = shim_in_real_call() ? NULL : registry_remove(c);
-    if (s != NULL) {
-        driver_session_end(&s->core);
-        forget_tls(s);
-        forget_params(&s->params);
-        free(s);
-    }
+    driver_detach(c);
     real.dtor(c);
 }
 
@@ -480,64 +467,33 @@ static void hook_dtor(MYSQLND_CONN_DATA *c)
 static enum_func_status hook_send_query(MYSQLND_CONN_DATA *c, const char *sql, size_t len, zval *read_cb,
                                         zval *err_cb)
 {
-    struct mysqlnd_session *s = managed(c);
-    if (s == NULL || read_cb != NULL || err_cb != NULL)
+    struct gs_connection *gc = driver_find(c);
+    if (gc == NULL || read_cb != NULL || err_cb != NULL)
         return real.send_query(c, sql, len, read_cb, err_cb);
-    return driver_send(&s->core, c, sql, len) == 0 ? PASS : FAIL;
-}
-
-/* libmariadb follows USE through session tracking; mysqlnd does not, so
- * the database a reconnect selects is read off the statement: `USE name`
- * or `USE \`name\``. Any other shape leaves the recorded one. */
-static void note_use(struct mysqlnd_session *s, const char *sql, size_t len)
-{
-    struct sql_lexer lx;
-    struct sql_token use, name, end;
-    sql_lexer_init(&lx, sql, len, 0);
-    sql_lexer_next(&lx, &use);
-    sql_lexer_next(&lx, &name);
-    sql_lexer_next(&lx, &end);
-    if (!sql_token_is_word(&lx, &use, "USE") || lx.ambiguous != 0 ||
-        !(end.kind == SQL_TOK_END || sql_token_is_punct(&end, ';')))
-        return;
-    if (name.kind == SQL_TOK_WORD) {
-        replace_copy(&s->params.db, sql + name.start, name.len);
-    } else if (name.kind == SQL_TOK_QUOTED_ID && name.len >= 2) {
-        char db[256];
-        size_t n = 0;
-        for (size_t i = name.start + 1; i < name.start + name.len - 1 && n < sizeof db; i++) {
-            db[n++] = sql[i];
-            if (sql[i] == '`')
-                i++; /* `` is one backquote */
-        }
-        if (n < sizeof db)
-            replace_copy(&s->params.db, db, n);
-    }
+    return STATUS(driver_send(gc, c, sql, len));
 }
 
 static enum_func_status hook_reap_query(MYSQLND_CONN_DATA *c)
 {
-    struct mysqlnd_session *s = managed(c);
-    if (s == NULL || !driver_has_pending(&s->core))
+    struct gs_connection *gc = driver_find(c);
+    if (gc == NULL || !driver_has_pending(gc))
         return real.reap_query(c);
-    int rc = driver_read(&s->core, c);
-    if (rc == 0 && s->core.pending_class.kind == STMT_USE && s->core.pending_len != 0)
-        note_use(s, s->core.pending_sql, s->core.pending_len);
-    return rc == 0 ? PASS : FAIL;
+    return STATUS(driver_read(gc, c));
 }
 
-static int call_ping(void *c, const void *unused)
+static bool call_ping(void *c, void *unused)
 {
     (void)unused;
-    return real.ping(c) == PASS ? 0 : 1;
+    return real.ping(c) == PASS;
 }
 
 static enum_func_status hook_ping(MYSQLND_CONN_DATA *c)
 {
-    struct mysqlnd_session *s = managed(c);
-    if (s == NULL)
+    struct gs_connection *gc = driver_find(c);
+    if (gc == NULL)
         return real.ping(c);
-    return driver_run(&s->core, c, &class_ping, call_ping, NULL) == 0 ? PASS : FAIL;
+    struct driver_command cmd = {DRIVER_PING, NULL, 0};
+    return STATUS(driver_command(gc, c, &cmd, call_ping, NULL));
 }
 
 struct select_db_args {
@@ -545,40 +501,39 @@ struct select_db_args {
     size_t len;
 };
 
-static int call_select_db(void *c, const void *arg)
+static bool call_select_db(void *c, void *arg)
 {
     const struct select_db_args *a = arg;
-    return real.select_db(c, a->db, a->len) == PASS ? 0 : 1;
+    return real.select_db(c, a->db, a->len) == PASS;
 }
 
 static enum_func_status hook_select_db(MYSQLND_CONN_DATA *c, const char *db, size_t len)
 {
-    struct mysqlnd_session *s = managed(c);
-    if (s == NULL)
+    struct gs_connection *gc = driver_find(c);
+    if (gc == NULL)
         return real.select_db(c, db, len);
     struct select_db_args a = {db, len};
-    int rc = driver_run(&s->core, c, &class_use, call_select_db, &a);
-    if (rc == 0)
-        replace_copy(&s->params.db, db, len);
-    return rc == 0 ? PASS : FAIL;
+    struct driver_command cmd = {DRIVER_SELECT_DB, db, len};
+    return STATUS(driver_command(gc, c, &cmd, call_select_db, &a));
 }
 
-static int call_set_server_option(void *c, const void *option)
+static bool call_set_server_option(void *c, void *option)
 {
-    return real.set_server_option(c, *(const enum_mysqlnd_server_option *)option) == PASS ? 0 : 1;
+    return real.set_server_option(c, *(enum_mysqlnd_server_option *)option) == PASS;
 }
 
 /* mysqli::multi_query turns multi-statements on before the query and off
  * after it: the last setting is what a reconnect restores. */
 static enum_func_status hook_set_server_option(MYSQLND_CONN_DATA *c, enum_mysqlnd_server_option option)
 {
-    struct mysqlnd_session *s = managed(c);
-    if (s == NULL)
+    struct gs_connection *gc = driver_find(c);
+    if (gc == NULL)
         return real.set_server_option(c, option);
-    int rc = driver_run(&s->core, c, &class_session_setting, call_set_server_option, &option);
-    if (rc == 0)
-        s->server_option = (int)option;
-    return rc == 0 ? PASS : FAIL;
+    struct driver_command cmd = {DRIVER_SET_OPTION, NULL, 0};
+    if (!driver_command(gc, c, &cmd, call_set_server_option, &option))
+        return FAIL;
+    ((struct mysqlnd_session *)driver_backend(gc))->server_option = (int)option;
+    return PASS;
 }
 
 struct change_user_args {
@@ -587,30 +542,31 @@ struct change_user_args {
     size_t password_len;
 };
 
-static int call_change_user(void *c, const void *arg)
+static bool call_change_user(void *c, void *arg)
 {
     const struct change_user_args *a = arg;
-    return real.change_user(c, a->user, a->password, a->db, a->silent, a->password_len) == PASS ? 0 : 1;
+    return real.change_user(c, a->user, a->password, a->db, a->silent, a->password_len) == PASS;
 }
 
 static enum_func_status hook_change_user(MYSQLND_CONN_DATA *c, const char *user, const char *password,
                                          const char *db, bool silent, size_t password_len)
 {
-    struct mysqlnd_session *s = managed(c);
-    if (s == NULL)
+    struct gs_connection *gc = driver_find(c);
+    if (gc == NULL)
         return real.change_user(c, user, password, db, silent, password_len);
     struct change_user_args a = {user, password, db, silent, password_len};
-    int rc = driver_run(&s->core, c, &class_session_reset, call_change_user, &a);
-    if (rc == 0) {
-        driver_session_reset(&s->core);
-        s->server_option = -1;
-        struct connect_params *p = &s->params;
-        replace_copy(&p->user, user, user ? strlen(user) : 0);
-        replace_copy(&p->db, db, db ? strlen(db) : 0);
-        if (replace_copy(&p->password, password, password ? password_len : 0))
-            p->password_len = password ? password_len : 0;
-    }
-    return rc == 0 ? PASS : FAIL;
+    struct driver_command cmd = {DRIVER_CHANGE_USER, NULL, 0};
+    if (!driver_command(gc, c, &cmd, call_change_user, &a))
+        return FAIL;
+    /* What to connect with from now on. */
+    struct mysqlnd_session *s = driver_backend(gc);
+    s->server_option = -1;
+    struct connect_params *p = &s->params;
+    replace_copy(&p->user, user, user ? strlen(user) : 0);
+    replace_copy(&p->db, db, db ? strlen(db) : 0);
+    if (replace_copy(&p->password, password, password ? password_len : 0))
+        p->password_len = password ? password_len : 0;
+    return PASS;
 }
 
 /* ---- prepared statements: PDO with native prepares, mysqli_stmt ---- */
@@ -626,11 +582,11 @@ struct prepare_args {
     size_t len;
 };
 
-static int call_prepare(void *c, const void *arg)
+static bool call_prepare(void *c, void *arg)
 {
     (void)c;
     const struct prepare_args *a = arg;
-    return real.stmt_prepare(a->stmt, a->sql, a->len) == PASS ? 0 : 1;
+    return real.stmt_prepare(a->stmt, a->sql, a->len) == PASS;
 }
 
 /* Copies the error of the connection to the statement, where PDO and
@@ -642,55 +598,66 @@ static void stmt_take_connection_error(MYSQLND_STMT *stmt, MYSQLND_CONN_DATA *c)
         info->m->set_client_error(info, c->error_info->error_no, c->error_info->sqlstate, c->error_info->error);
 }
 
-/* What goneshim keeps per prepared statement (PDO native, mysqli_stmt). */
-struct mysqlnd_statement {
-    struct prepared_statement core;
+/* The adapter's part of the driver's record of a statement: the bindings,
+ * while a new server-side statement is prepared. */
+struct statement_backend {
+    MYSQLND_PARAM_BIND *params;
+    MYSQLND_RESULT_BIND *results;
 };
 
 static void statement_set_error(void *stmt, unsigned code, const char *message)
 {
     MYSQLND_ERROR_INFO *info = ((MYSQLND_STMT *)stmt)->data->error_info;
-    info->m->set_client_error(info, code, "HY000", message);
+    info->m->set_client_error(info, code, GS_SQLSTATE_UNKNOWN, message);
 }
 
 /* mysqlnd prepares an already prepared statement into a new object and
  * swaps it in, freeing the old one with the parameters PDO or mysqli bound
  * and the variables of mysqli_stmt::bind_result. Those are taken out of
- * the old object first and put into the new one, and the parameter types
- * are sent again with the next execute, as a new server-side statement
- * needs. */
-static bool statement_prepare_again(void *stmt, const char *sql, size_t len)
+ * the old object first, to be put into the new one. */
+static bool statement_prepare_again(void *stmt, void *backend, const char *sql, size_t len)
 {
     MYSQLND_STMT *st = stmt;
-    MYSQLND_STMT_DATA *d = st->data;
-    MYSQLND_PARAM_BIND *params = d->param_bind;
-    MYSQLND_RESULT_BIND *results = d->result_bind;
-    unsigned param_count = d->param_count, field_count = d->field_count;
-    d->param_bind = NULL;
-    d->result_bind = NULL;
+    struct statement_backend *b = backend;
+    b->params = st->data->param_bind;
+    b->results = st->data->result_bind;
+    st->data->param_bind = NULL;
+    st->data->result_bind = NULL;
     struct quiet q = quiet_begin();
     bool ok = real.stmt_prepare(st, sql, len) == PASS;
     quiet_end(q);
-    d = st->data; /* the new object, or the old one if it failed */
-    if (ok && (d->param_count != param_count || d->field_count != field_count)) {
-        /* Not the same statement any more (SELECT * after an ALTER): the
-         * bindings cannot apply. Kept out of mysqlnd's way (a small leak)
-         * rather than read past their end. */
-        statement_set_error(st, 2006, "goneshim: the statement has other columns after the reconnect; "
-                                      "prepare it again");
-        return false;
-    }
-    if (d->param_bind == NULL)
-        d->param_bind = params;
-    if (d->result_bind == NULL)
-        d->result_bind = results;
-    d->send_types_to_server = 1;
     return ok;
+}
+
+static void statement_shape(void *stmt, unsigned *params, unsigned *fields)
+{
+    const MYSQLND_STMT_DATA *d = ((MYSQLND_STMT *)stmt)->data;
+    *params = d->param_count;
+    *fields = d->field_count;
+}
+
+/* The parameter types are sent again with the next execute, as a new
+ * server-side statement needs. Bindings of a statement whose shape changed
+ * are never put back (they would be read past their end): they are kept
+ * out of mysqlnd's way, a small leak, rather than freed with the counts of
+ * the new statement. */
+static bool statement_restore_bindings(void *stmt, void *backend)
+{
+    MYSQLND_STMT_DATA *d = ((MYSQLND_STMT *)stmt)->data;
+    struct statement_backend *b = backend;
+    if (d->param_bind == NULL)
+        d->param_bind = b->params;
+    if (d->result_bind == NULL)
+        d->result_bind = b->results;
+    b->params = NULL;
+    b->results = NULL;
+    d->send_types_to_server = 1;
+    return true;
 }
 
 static bool statement_execute(void *stmt)
 {
-    return real.stmt_execute(stmt) == PASS;
+    return real.statement_execute(stmt) == PASS;
 }
 
 static unsigned statement_error_code(void *stmt)
@@ -699,7 +666,10 @@ static unsigned statement_error_code(void *stmt)
 }
 
 static const struct statement_ops mysqlnd_statement_ops = {
+    .backend_size = sizeof(struct statement_backend),
     .prepare_again = statement_prepare_again,
+    .shape = statement_shape,
+    .restore_bindings = statement_restore_bindings,
     .execute = statement_execute,
     .set_error = statement_set_error,
     .error_code = statement_error_code,
@@ -708,64 +678,38 @@ static const struct statement_ops mysqlnd_statement_ops = {
 static enum_func_status hook_stmt_prepare(MYSQLND_STMT *stmt, const char *sql, size_t len)
 {
     MYSQLND_CONN_DATA *c = stmt_conn(stmt);
-    struct mysqlnd_session *s = managed(c);
-    if (s == NULL)
+    struct gs_connection *gc = driver_find(c);
+    if (gc == NULL)
         return real.stmt_prepare(stmt, sql, len);
-    /* Preparing runs nothing: safe to send again, like a ping; refused,
-     * like everything, inside a lost transaction. */
     struct prepare_args a = {stmt, sql, len};
-    int rc = driver_run(&s->core, c, &class_ping, call_prepare, &a);
-    if (rc != 0) {
+    if (!driver_stmt_prepare(gc, c, stmt, &mysqlnd_statement_ops, sql, len, call_prepare, &a)) {
         stmt_take_connection_error(stmt, c);
         return FAIL;
-    }
-    struct mysqlnd_statement *r = registry_lookup(stmt);
-    if (r == NULL) {
-        r = calloc(1, sizeof *r);
-        if (r == NULL || !registry_insert(stmt, r)) {
-            free(r);
-            return PASS; /* out of memory: this statement is not protected */
-        }
-    }
-    if (!prepared_statement_record(&r->core, &s->core, sql, len)) {
-        registry_remove(stmt);
-        prepared_statement_forget(&r->core);
-        free(r);
     }
     return PASS;
 }
 
-static int call_execute(void *c, const void *stmt)
+static bool call_execute(void *c, void *stmt)
 {
     (void)c;
-    return real.stmt_execute((MYSQLND_STMT *)stmt) == PASS ? 0 : 1;
+    return real.statement_execute(stmt) == PASS;
 }
 
 static enum_func_status hook_stmt_execute(MYSQLND_STMT *stmt)
 {
     MYSQLND_CONN_DATA *c = stmt_conn(stmt);
-    struct mysqlnd_session *s = managed(c);
-    struct mysqlnd_statement *r = s != NULL ? registry_lookup(stmt) : NULL;
-    if (r != NULL)
-        return driver_execute_prepared(&s->core, c, &r->core, &mysqlnd_statement_ops, stmt) == 0 ? PASS : FAIL;
-    if (s == NULL)
-        return real.stmt_execute(stmt);
-    /* Prepared before goneshim knew the connection: without its text the
-     * shim cannot tell a read from a write, so it is never sent twice. */
-    static const struct statement_class class_execute = {STMT_WRITE, 0, 0, false};
-    int rc = driver_run(&s->core, c, &class_execute, call_execute, stmt);
-    if (rc != 0)
+    struct gs_connection *gc = driver_find(c);
+    if (gc == NULL)
+        return real.statement_execute(stmt);
+    bool ok = driver_stmt_execute(gc, c, stmt, call_execute, stmt);
+    if (!ok)
         stmt_take_connection_error(stmt, c);
-    return rc == 0 ? PASS : FAIL;
+    return STATUS(ok);
 }
 
 static enum_func_status hook_stmt_dtor(MYSQLND_STMT *stmt, bool implicit)
 {
-    struct mysqlnd_statement *r = shim_in_real_call() ? NULL : registry_remove(stmt);
-    if (r != NULL) {
-        prepared_statement_forget(&r->core);
-        free(r);
-    }
+    driver_stmt_close(stmt);
     return real.stmt_dtor(stmt, implicit);
 }
 
@@ -805,7 +749,7 @@ static void install_hooks(void)
     real.store_result = conn->store_result;
     real.next_result = conn->next_result;
     real.stmt_prepare = stmt->prepare;
-    real.stmt_execute = stmt->execute;
+    real.statement_execute = stmt->execute;
     real.stmt_dtor = stmt->dtor;
     real.stmt_free_result = stmt->free_stmt_result;
 

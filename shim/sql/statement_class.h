@@ -50,6 +50,11 @@ struct statement_class {
  * statements separated by ';', comments, executable comments). */
 void classify_statement(const char *sql, size_t len, struct statement_class *out);
 
+/* The database a `USE name` or `USE \`name\`` statement selects, copied
+ * into out (NUL-terminated; *out_len bytes). False for any other shape or
+ * a name that does not fit. */
+bool parse_use_statement(const char *sql, size_t len, char *out, size_t out_size, size_t *out_len);
+
 /* A short, static, human name of a state bit set, for logs: "temporary
  * tables", "user variables", ... (the lowest set bit). */
 const char *unrestorable_state_name(unsigned bits);

@@ -903,6 +903,39 @@ void classify_statement(const char *sql, size_t len, struct statement_class *out
     }
 }
 
+bool parse_use_statement(const char *sql, size_t len, char *out, size_t out_size, size_t *out_len)
+{
+    struct sql_lexer lx;
+    struct sql_token use, name, end;
+    sql_lexer_init(&lx, sql, len, 0);
+    sql_lexer_next(&lx, &use);
+    sql_lexer_next(&lx, &name);
+    sql_lexer_next(&lx, &end);
+    if (!sql_token_is_word(&lx, &use, "USE") || lx.ambiguous != 0 ||
+        !(end.kind == SQL_TOK_END || sql_token_is_punct(&end, ';')))
+        return false;
+    size_t n = 0;
+    if (name.kind == SQL_TOK_WORD) {
+        if (name.len >= out_size)
+            return false;
+        memcpy(out, sql + name.start, name.len);
+        n = name.len;
+    } else if (name.kind == SQL_TOK_QUOTED_ID && name.len >= 2) {
+        for (size_t i = name.start + 1; i < name.start + name.len - 1; i++) {
+            if (n + 1 >= out_size)
+                return false;
+            out[n++] = sql[i];
+            if (sql[i] == '`')
+                i++; /* `` is one backquote */
+        }
+    } else {
+        return false;
+    }
+    out[n] = '\0';
+    *out_len = n;
+    return true;
+}
+
 const char *unrestorable_state_name(unsigned bits)
 {
     if (bits & STATE_TEMP_TABLES)

@@ -1,9 +1,10 @@
 /* mysqlclient_adapter.c - the libmysqlclient C API (as MariaDB Connector/C
  * implements it), interposed.
  *
- * A thin adapter: it observes the handle (socket, server status, errors),
- * asks session_guard what to do, and carries it out with the library's own
- * functions. The rules themselves live in session_guard.c.
+ * A translation, nothing more: each interposed function becomes a call of
+ * the driver (driver.h), and the driver's operations on a connection or a
+ * statement (backend.h) become calls of the library and reads of its
+ * structures. What to do is decided in shim/core.
  *
  * It reads and writes a few fields of MYSQL (net.pvio, net.last_errno,
  * server_status, status, options.reconnect, options.connect_timeout). The
@@ -28,13 +29,10 @@
 #include <sys/time.h>
 
 #include "clock.h"
-#include "config.h"
+#include "driver.h"
 #include "event_log.h"
-#include "handle_registry.h"
-#include "prepared_statement.h"
-#include "session_driver.h"
+#include "protocol.h"
 #include "shim_runtime.h"
-#include "statement_class.h"
 #include "symbols.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -96,6 +94,9 @@ static void *real_or_warn(struct real_symbol *s)
         return real_ ? real_(__VA_ARGS__) : 1;               \
     } while (0)
 
+/* The library's own convention for the driver's bool. */
+#define RC(ok) ((ok) ? 0 : 1)
+
 /* Checked on the first connect, when the client library is surely loaded.
  * mysql_get_client_version() is the Connector/C package version (30320 for
  * 3.3.20); MARIADB_CLIENT_VERSION_ID would be the server tree's (101119 on
@@ -118,14 +119,8 @@ static void check_library(void)
     }
 }
 
-static inline struct managed_session *managed(MYSQL *m)
-{
-    if (shim_in_real_call() || m == NULL || !shim_active())
-        return NULL;
-    return registry_lookup(m);
-}
 
-/* ---- the connection operations the driver needs (session_driver.h) ---- */
+/* ---- the connection operations the driver needs (backend.h) ---- */
 
 static bool op_link_dropped(void *conn)
 {
@@ -143,14 +138,9 @@ static int op_socket_fd(void *conn)
     return (int)REAL(mysql_get_socket)(conn);
 }
 
-static bool op_in_transaction(void *conn)
+static unsigned op_server_status(void *conn)
 {
-    return (((MYSQL *)conn)->server_status & SERVER_STATUS_IN_TRANS) != 0;
-}
-
-static bool op_autocommit(void *conn)
-{
-    return (((MYSQL *)conn)->server_status & SERVER_STATUS_AUTOCOMMIT) != 0;
+    return ((MYSQL *)conn)->server_status;
 }
 
 static unsigned long long op_thread_id(void *conn)
@@ -166,19 +156,12 @@ static void op_save_error(void *conn, struct error_snapshot *e)
     snprintf(e->message, sizeof e->message, "%s", m->net.last_error);
 }
 
-static void op_restore_error(void *conn, const struct error_snapshot *e)
+static void op_set_error(void *conn, const struct error_snapshot *e)
 {
     MYSQL *m = conn;
     m->net.last_errno = e->code;
     snprintf(m->net.sqlstate, sizeof m->net.sqlstate, "%s", e->sqlstate);
     snprintf(m->net.last_error, sizeof m->net.last_error, "%s", e->message);
-}
-
-/* The error the library itself gives for a dead connection. */
-static void op_set_gone_error(void *conn)
-{
-    static const struct error_snapshot gone = {CR_SERVER_GONE_ERROR, "HY000", "Server has gone away"};
-    op_restore_error(conn, &gone);
 }
 
 static void op_show_transaction(void *conn)
@@ -218,16 +201,16 @@ static bool op_ping(void *conn, uint64_t timeout_ns)
  * commands. Its reconnect is forced on only inside this call, which the
  * rules already judged safe; IN_TRANS is cleared because it refuses to
  * reconnect a handle that was in a transaction. */
-static bool op_reconnect_once(void *conn, struct managed_session *s, unsigned timeout_s)
+static bool op_reconnect_once(void *conn, void *backend, const struct reconnect_request *r)
 {
-    (void)s;
+    (void)backend;
     MYSQL *m = conn;
     my_bool (*reconnect)(MYSQL *) = REAL_CHECKED(mariadb_reconnect);
     if (reconnect == NULL)
         return false;
     unsigned app_connect_timeout = m->options.connect_timeout;
-    if (app_connect_timeout == 0 || app_connect_timeout > timeout_s)
-        m->options.connect_timeout = timeout_s;
+    if (app_connect_timeout == 0 || app_connect_timeout > r->timeout_s)
+        m->options.connect_timeout = r->timeout_s;
     m->options.reconnect = 1;
     m->server_status &= ~SERVER_STATUS_IN_TRANS;
     my_bool failed = reconnect(m);
@@ -262,34 +245,33 @@ static void op_drop_link(void *conn)
 }
 
 static const struct connection_ops mysqlclient_ops = {
+    .library = "libmariadb",
     .link_dropped = op_link_dropped,
     .drained = op_drained,
     .socket_fd = op_socket_fd,
-    .in_transaction = op_in_transaction,
-    .autocommit = op_autocommit,
+    .server_status = op_server_status,
     .thread_id = op_thread_id,
     .save_error = op_save_error,
-    .restore_error = op_restore_error,
-    .set_gone_error = op_set_gone_error,
+    .set_error = op_set_error,
     .show_transaction = op_show_transaction,
     .ping = op_ping,
     .reconnect_once = op_reconnect_once,
     .set_autocommit = op_set_autocommit,
     .run_sql = op_run_sql,
-    .restore_extra = NULL,
     .send_sql = op_send_sql,
     .read_result = op_read_result,
     .drop_link = op_drop_link,
 };
 
-/* The library's own reconnect splits transactions: keep it off before
- * every statement (a program may set the field directly). */
-static inline struct managed_session *managed_statement(MYSQL *m)
+/* The managed state of a handle, for a statement. The library's own
+ * reconnect splits transactions: it is kept off before every statement (a
+ * program may set the field directly). */
+static inline struct gs_connection *managed(MYSQL *m)
 {
-    struct managed_session *s = managed(m);
-    if (s != NULL)
+    struct gs_connection *c = driver_find(m);
+    if (c != NULL)
         m->options.reconnect = 0;
-    return s;
+    return c;
 }
 
 /* ---- the interposed API ---- */
@@ -308,33 +290,15 @@ EXPORT MYSQL *mysql_real_connect(MYSQL *m, const char *host, const char *user, c
     pthread_once(&library_once, check_library);
     if (result == NULL || !library_known)
         return result;
-
-    struct managed_session *s = registry_lookup(m);
-    if (s == NULL) {
-        s = calloc(1, sizeof *s);
-        if (s == NULL || !registry_insert(m, s)) {
-            free(s);
-            event_log("handle %p: out of memory; this handle is not protected", (void *)m);
-            return result;
-        }
-    }
-    driver_session_start(s, &mysqlclient_ops, m);
-    m->options.reconnect = 0;
+    if (driver_attach(m, &mysqlclient_ops) != NULL)
+        m->options.reconnect = 0;
     return result;
 }
 
 EXPORT void mysql_close(MYSQL *m)
 {
     __typeof__(&mysql_close) real = REAL_CHECKED(mysql_close);
-    /* Inside a real call this is mariadb_reconnect closing the old
-     * connection of a handle that lives on: its state must stay. */
-    if (!shim_in_real_call() && m != NULL && shim_is_initialized()) {
-        struct managed_session *s = registry_remove(m);
-        if (s != NULL) {
-            driver_session_end(s);
-            free(s);
-        }
-    }
+    driver_detach(m);
     if (real != NULL)
         real(m);
 }
@@ -353,24 +317,12 @@ EXPORT int mysql_options(MYSQL *m, enum mysql_option option, const void *arg)
     return real(m, option, arg);
 }
 
-struct query_args {
-    const char *sql;
-    unsigned long len;
-};
-
-static int call_real_query(void *m, const void *arg)
-{
-    const struct query_args *q = arg;
-    return REAL(mysql_real_query)(m, q->sql, q->len);
-}
-
 EXPORT int mysql_real_query(MYSQL *m, const char *sql, unsigned long len)
 {
-    struct managed_session *s = managed_statement(m);
-    if (s == NULL)
+    struct gs_connection *c = managed(m);
+    if (c == NULL)
         PASS_THROUGH(mysql_real_query, m, sql, len);
-    struct query_args q = {sql, len};
-    return driver_query(s, m, sql, len, call_real_query, &q);
+    return RC(driver_query(c, m, sql, len));
 }
 
 EXPORT int mysql_query(MYSQL *m, const char *sql)
@@ -381,148 +333,140 @@ EXPORT int mysql_query(MYSQL *m, const char *sql)
 
 EXPORT int mysql_send_query(MYSQL *m, const char *sql, unsigned long len)
 {
-    struct managed_session *s = managed_statement(m);
-    if (s == NULL)
+    struct gs_connection *c = managed(m);
+    if (c == NULL)
         PASS_THROUGH(mysql_send_query, m, sql, len);
-    return driver_send(s, m, sql, len);
+    return RC(driver_send(c, m, sql, len));
 }
 
 EXPORT my_bool mysql_read_query_result(MYSQL *m)
 {
-    struct managed_session *s = managed(m);
-    if (s == NULL || !driver_has_pending(s))
+    struct gs_connection *c = managed(m);
+    if (c == NULL || !driver_has_pending(c))
         PASS_THROUGH(mysql_read_query_result, m);
-    return (my_bool)driver_read(s, m);
+    return (my_bool)RC(driver_read(c, m));
 }
 
-static int call_select_db(void *m, const void *db)
+static bool call_select_db(void *m, void *db)
 {
-    return REAL(mysql_select_db)(m, db);
+    return REAL(mysql_select_db)(m, db) == 0;
 }
 
 EXPORT int mysql_select_db(MYSQL *m, const char *db)
 {
-    struct managed_session *s = managed_statement(m);
-    if (s == NULL)
+    struct gs_connection *c = managed(m);
+    if (c == NULL)
         PASS_THROUGH(mysql_select_db, m, db);
-    return driver_run(s, m, &class_use, call_select_db, db);
+    struct driver_command cmd = {DRIVER_SELECT_DB, db, db ? strlen(db) : 0};
+    return RC(driver_command(c, m, &cmd, call_select_db, (void *)db));
 }
 
-static int call_set_character_set(void *m, const void *csname)
+static bool call_set_character_set(void *m, void *csname)
 {
-    return REAL(mysql_set_character_set)(m, csname);
+    return REAL(mysql_set_character_set)(m, csname) == 0;
 }
 
 EXPORT int mysql_set_character_set(MYSQL *m, const char *csname)
 {
-    struct managed_session *s = managed_statement(m);
-    if (s == NULL)
+    struct gs_connection *c = managed(m);
+    if (c == NULL)
         PASS_THROUGH(mysql_set_character_set, m, csname);
-    int rc = driver_run(s, m, &class_session_setting, call_set_character_set, csname);
-    if (rc == 0) {
-        /* The library's reconnect restores this character set itself; an
-         * older SET NAMES must not be replayed over it. */
-        session_replay_forget(&s->replay, "names");
-        session_replay_forget(&s->replay, "character set");
-    }
-    return rc;
+    struct driver_command cmd = {DRIVER_SET_CHARSET, NULL, 0};
+    return RC(driver_command(c, m, &cmd, call_set_character_set, (void *)csname));
 }
 
-static int call_autocommit(void *m, const void *mode)
+static bool call_autocommit(void *m, void *mode)
 {
-    return REAL(mysql_autocommit)(m, *(const my_bool *)mode);
+    return REAL(mysql_autocommit)(m, *(my_bool *)mode) == 0;
 }
 
 EXPORT my_bool mysql_autocommit(MYSQL *m, my_bool mode)
 {
-    struct managed_session *s = managed_statement(m);
-    if (s == NULL)
+    struct gs_connection *c = managed(m);
+    if (c == NULL)
         PASS_THROUGH(mysql_autocommit, m, mode);
-    /* autocommit=1 commits an open transaction: on a lost one it must fail
-     * like a COMMIT, which the rules do since it is not a ROLLBACK. The
-     * mode itself needs no record: the server status carries it. */
-    return (my_bool)driver_run(s, m, &class_session_setting, call_autocommit, &mode);
+    struct driver_command cmd = {DRIVER_AUTOCOMMIT, NULL, 0};
+    return (my_bool)RC(driver_command(c, m, &cmd, call_autocommit, &mode));
 }
 
-static int call_commit(void *m, const void *unused)
+static bool call_commit(void *m, void *unused)
 {
     (void)unused;
-    return REAL(mysql_commit)(m);
+    return REAL(mysql_commit)(m) == 0;
 }
 
 EXPORT my_bool mysql_commit(MYSQL *m)
 {
-    struct managed_session *s = managed_statement(m);
-    if (s == NULL)
+    struct gs_connection *c = managed(m);
+    if (c == NULL)
         PASS_THROUGH(mysql_commit, m);
-    return (my_bool)driver_run(s, m, &class_commit, call_commit, NULL);
+    struct driver_command cmd = {DRIVER_COMMIT, NULL, 0};
+    return (my_bool)RC(driver_command(c, m, &cmd, call_commit, NULL));
 }
 
-static int call_rollback(void *m, const void *unused)
+static bool call_rollback(void *m, void *unused)
 {
     (void)unused;
-    return REAL(mysql_rollback)(m);
+    return REAL(mysql_rollback)(m) == 0;
 }
 
 EXPORT my_bool mysql_rollback(MYSQL *m)
 {
-    struct managed_session *s = managed_statement(m);
-    if (s == NULL)
+    struct gs_connection *c = managed(m);
+    if (c == NULL)
         PASS_THROUGH(mysql_rollback, m);
-    return (my_bool)driver_run(s, m, &class_rollback, call_rollback, NULL);
+    struct driver_command cmd = {DRIVER_ROLLBACK, NULL, 0};
+    return (my_bool)RC(driver_command(c, m, &cmd, call_rollback, NULL));
 }
 
-static int call_ping(void *m, const void *unused)
+static bool call_ping(void *m, void *unused)
 {
     (void)unused;
-    return REAL(mysql_ping)(m);
+    return REAL(mysql_ping)(m) == 0;
 }
 
 EXPORT int mysql_ping(MYSQL *m)
 {
-    struct managed_session *s = managed_statement(m);
-    if (s == NULL)
+    struct gs_connection *c = managed(m);
+    if (c == NULL)
         PASS_THROUGH(mysql_ping, m);
-    return driver_run(s, m, &class_ping, call_ping, NULL);
+    struct driver_command cmd = {DRIVER_PING, NULL, 0};
+    return RC(driver_command(c, m, &cmd, call_ping, NULL));
 }
 
 struct change_user_args {
     const char *user, *passwd, *db;
 };
 
-static int call_change_user(void *m, const void *arg)
+static bool call_change_user(void *m, void *arg)
 {
     const struct change_user_args *a = arg;
-    return REAL(mysql_change_user)(m, a->user, a->passwd, a->db);
+    return REAL(mysql_change_user)(m, a->user, a->passwd, a->db) == 0;
 }
 
 EXPORT my_bool mysql_change_user(MYSQL *m, const char *user, const char *passwd, const char *db)
 {
-    struct managed_session *s = managed_statement(m);
-    if (s == NULL)
+    struct gs_connection *c = managed(m);
+    if (c == NULL)
         PASS_THROUGH(mysql_change_user, m, user, passwd, db);
     struct change_user_args a = {user, passwd, db};
-    int rc = driver_run(s, m, &class_session_reset, call_change_user, &a);
-    if (rc == 0)
-        driver_session_reset(s);
-    return (my_bool)rc;
+    struct driver_command cmd = {DRIVER_CHANGE_USER, NULL, 0};
+    return (my_bool)RC(driver_command(c, m, &cmd, call_change_user, &a));
 }
 
-static int call_reset_connection(void *m, const void *unused)
+static bool call_reset_connection(void *m, void *unused)
 {
     (void)unused;
-    return REAL(mysql_reset_connection)(m);
+    return REAL(mysql_reset_connection)(m) == 0;
 }
 
 EXPORT int mysql_reset_connection(MYSQL *m)
 {
-    struct managed_session *s = managed_statement(m);
-    if (s == NULL)
+    struct gs_connection *c = managed(m);
+    if (c == NULL)
         PASS_THROUGH(mysql_reset_connection, m);
-    int rc = driver_run(s, m, &class_session_reset, call_reset_connection, NULL);
-    if (rc == 0)
-        driver_session_reset(s);
-    return rc;
+    struct driver_command cmd = {DRIVER_RESET_CONNECTION, NULL, 0};
+    return RC(driver_command(c, m, &cmd, call_reset_connection, NULL));
 }
 
 /* ---- prepared statements (mysql_stmt_*) ---- */
@@ -551,21 +495,12 @@ struct bind_copy {
     bool newer_than_library;
 };
 
-/* What goneshim keeps per MYSQL_STMT on a managed connection. */
-struct mysqlclient_statement {
-    struct prepared_statement core;
+/* The adapter's part of the driver's record of a MYSQL_STMT. */
+struct statement_backend {
     struct bind_copy params, results;
     struct statement_attribute attributes[MAX_STATEMENT_ATTRIBUTES];
     unsigned n_attributes;
 };
-
-static void statement_free(struct mysqlclient_statement *r)
-{
-    prepared_statement_forget(&r->core);
-    free(r->params.v);
-    free(r->results.v);
-    free(r);
-}
 
 /* A pointer into one bind array, moved to the same place in another. The
  * library points length, is_null and error at fields of its own copy when
@@ -628,44 +563,56 @@ static size_t attribute_size(enum enum_stmt_attr_type type)
     }
 }
 
-static void keep_attribute(struct mysqlclient_statement *r, enum enum_stmt_attr_type type, const void *value)
+static void keep_attribute(struct statement_backend *b, enum enum_stmt_attr_type type, const void *value)
 {
     size_t size = attribute_size(type);
     if (size == 0 || value == NULL)
         return;
     unsigned i = 0;
-    while (i < r->n_attributes && r->attributes[i].type != type)
+    while (i < b->n_attributes && b->attributes[i].type != type)
         i++;
     if (i == MAX_STATEMENT_ATTRIBUTES)
         return; /* more kinds than exist */
-    r->attributes[i].type = type;
-    memcpy(&r->attributes[i].value, value, size);
-    if (i == r->n_attributes)
-        r->n_attributes++;
+    b->attributes[i].type = type;
+    memcpy(&b->attributes[i].value, value, size);
+    if (i == b->n_attributes)
+        b->n_attributes++;
 }
 
 /* Preparing again clears the library's bindings: they are taken first
  * from the library's own copy, which is the truth (DBD::mysql, for one,
  * changes buffers in it between executions without binding again), unless
  * the application bound while the statement was stale. */
-static bool statement_prepare_again(void *stmt, const char *sql, size_t len)
+static bool statement_prepare_again(void *stmt, void *backend, const char *sql, size_t len)
 {
     MYSQL_STMT *st = stmt;
-    struct mysqlclient_statement *r = registry_lookup(st);
-    if (!r->params.newer_than_library)
-        keep_binds(&r->params, st->bind_param_done ? st->params : NULL, st->param_count);
-    if (!r->results.newer_than_library)
-        keep_binds(&r->results, st->bind_result_done ? st->bind : NULL, st->field_count);
-    r->params.newer_than_library = r->results.newer_than_library = false;
+    struct statement_backend *b = backend;
+    if (!b->params.newer_than_library)
+        keep_binds(&b->params, st->bind_param_done ? st->params : NULL, st->param_count);
+    if (!b->results.newer_than_library)
+        keep_binds(&b->results, st->bind_result_done ? st->bind : NULL, st->field_count);
+    b->params.newer_than_library = b->results.newer_than_library = false;
     if (REAL(mysql_stmt_prepare)(st, sql, len) != 0)
         return false;
-    for (unsigned i = 0; i < r->n_attributes; i++)
-        REAL(mysql_stmt_attr_set)(st, r->attributes[i].type, &r->attributes[i].value);
-    /* The counts must still match: the same text on the same server. */
-    if (r->params.n != 0 && r->params.n == st->param_count && REAL(mysql_stmt_bind_param)(st, r->params.v) != 0)
+    for (unsigned i = 0; i < b->n_attributes; i++)
+        REAL(mysql_stmt_attr_set)(st, b->attributes[i].type, &b->attributes[i].value);
+    return true;
+}
+
+static void statement_shape(void *stmt, unsigned *params, unsigned *fields)
+{
+    const MYSQL_STMT *st = stmt;
+    *params = (unsigned)st->param_count;
+    *fields = st->field_count;
+}
+
+static bool statement_restore_bindings(void *stmt, void *backend)
+{
+    MYSQL_STMT *st = stmt;
+    struct statement_backend *b = backend;
+    if (b->params.n != 0 && REAL(mysql_stmt_bind_param)(st, b->params.v) != 0)
         return false;
-    if (r->results.n != 0 && r->results.n == st->field_count &&
-        REAL(mysql_stmt_bind_result)(st, r->results.v) != 0)
+    if (b->results.n != 0 && REAL(mysql_stmt_bind_result)(st, b->results.v) != 0)
         return false;
     return true;
 }
@@ -680,7 +627,7 @@ static void statement_set_error(void *stmt, unsigned code, const char *message)
     MYSQL_STMT *st = stmt;
     st->last_errno = code;
     snprintf(st->last_error, sizeof st->last_error, "%s", message);
-    memcpy(st->sqlstate, "HY000", sizeof "HY000");
+    memcpy(st->sqlstate, GS_SQLSTATE_UNKNOWN, sizeof GS_SQLSTATE_UNKNOWN);
 }
 
 static unsigned statement_error_code(void *stmt)
@@ -688,22 +635,28 @@ static unsigned statement_error_code(void *stmt)
     return ((MYSQL_STMT *)stmt)->last_errno;
 }
 
+static void statement_release(void *backend)
+{
+    struct statement_backend *b = backend;
+    free(b->params.v);
+    free(b->results.v);
+}
+
 static const struct statement_ops mysqlclient_statement_ops = {
+    .backend_size = sizeof(struct statement_backend),
     .prepare_again = statement_prepare_again,
+    .shape = statement_shape,
+    .restore_bindings = statement_restore_bindings,
     .execute = statement_execute,
     .set_error = statement_set_error,
     .error_code = statement_error_code,
+    .release = statement_release,
 };
 
-/* The statement's record and its connection's session, if both are
- * managed. */
-static struct mysqlclient_statement *managed_stmt(MYSQL_STMT *st, struct managed_session **session)
+/* The managed connection of a statement, or NULL. */
+static struct gs_connection *managed_stmt(MYSQL_STMT *st)
 {
-    if (shim_in_real_call() || st == NULL || !shim_active())
-        return NULL;
-    struct mysqlclient_statement *r = registry_lookup(st);
-    *session = r != NULL && st->mysql != NULL ? managed_statement(st->mysql) : NULL;
-    return *session != NULL ? r : NULL;
+    return st != NULL && st->mysql != NULL ? managed(st->mysql) : NULL;
 }
 
 struct stmt_prepare_args {
@@ -712,49 +665,43 @@ struct stmt_prepare_args {
     unsigned long len;
 };
 
-static int call_stmt_prepare(void *m, const void *arg)
+static bool call_stmt_prepare(void *m, void *arg)
 {
     (void)m;
     const struct stmt_prepare_args *a = arg;
-    return REAL(mysql_stmt_prepare)(a->stmt, a->sql, a->len);
+    return REAL(mysql_stmt_prepare)(a->stmt, a->sql, a->len) == 0;
 }
 
 EXPORT int mysql_stmt_prepare(MYSQL_STMT *st, const char *sql, unsigned long len)
 {
-    struct managed_session *s = st != NULL ? managed_statement(st->mysql) : NULL;
-    if (s == NULL)
+    struct gs_connection *c = managed_stmt(st);
+    if (c == NULL)
         PASS_THROUGH(mysql_stmt_prepare, st, sql, len);
-    struct mysqlclient_statement *r = registry_lookup(st);
-    if (r == NULL) {
-        r = calloc(1, sizeof *r);
-        if (r == NULL || !registry_insert(st, r)) {
-            free(r);
-            PASS_THROUGH(mysql_stmt_prepare, st, sql, len);
-        }
-    }
-    /* Preparing runs nothing: safe to send again, like a ping; refused,
-     * like everything, inside a lost transaction. */
     struct stmt_prepare_args a = {st, sql, len};
-    int rc = driver_run(s, st->mysql, &class_ping, call_stmt_prepare, &a);
-    if (rc != 0) {
+    if (!driver_stmt_prepare(c, st->mysql, st, &mysqlclient_statement_ops, sql, len, call_stmt_prepare, &a)) {
         if (st->last_errno == 0)
             statement_set_error(st, st->mysql->net.last_errno, st->mysql->net.last_error);
-        return rc;
+        return 1;
     }
     /* A new prepare forgets the bindings, in the library as here. */
-    r->params.n = r->results.n = 0;
-    if (!prepared_statement_record(&r->core, s, sql, len))
-        statement_free(registry_remove(st));
-    return rc;
+    struct statement_backend *b = driver_stmt_backend(st);
+    if (b != NULL)
+        b->params.n = b->results.n = 0;
+    return 0;
+}
+
+static bool call_stmt_execute(void *m, void *stmt)
+{
+    (void)m;
+    return REAL(mysql_stmt_execute)(stmt) == 0;
 }
 
 EXPORT int mysql_stmt_execute(MYSQL_STMT *st)
 {
-    struct managed_session *s;
-    struct mysqlclient_statement *r = managed_stmt(st, &s);
-    if (r == NULL)
+    struct gs_connection *c = managed_stmt(st);
+    if (c == NULL)
         PASS_THROUGH(mysql_stmt_execute, st);
-    return driver_execute_prepared(s, st->mysql, &r->core, &mysqlclient_statement_ops, st);
+    return RC(driver_stmt_execute(c, st->mysql, st, call_stmt_execute, st));
 }
 
 /* On a statement of an older connection (the library reset it and would
@@ -762,14 +709,14 @@ EXPORT int mysql_stmt_execute(MYSQL_STMT *st)
  * applies them. Otherwise they go to the library, which keeps them. */
 static bool bind_while_stale(MYSQL_STMT *st, bool results, MYSQL_BIND *bind, unsigned n)
 {
-    struct managed_session *s;
-    struct mysqlclient_statement *r = managed_stmt(st, &s);
-    if (r == NULL || !prepared_statement_stale(&r->core, s))
+    struct gs_connection *c = managed_stmt(st);
+    struct statement_backend *b = c != NULL ? driver_stmt_backend(st) : NULL;
+    if (b == NULL || !driver_stmt_stale(c, st))
         return false;
-    struct bind_copy *c = results ? &r->results : &r->params;
-    if (!keep_binds(c, bind, n))
+    struct bind_copy *copy = results ? &b->results : &b->params;
+    if (!keep_binds(copy, bind, n))
         return false;
-    c->newer_than_library = true;
+    copy->newer_than_library = true;
     return true;
 }
 
@@ -789,37 +736,28 @@ EXPORT my_bool mysql_stmt_bind_result(MYSQL_STMT *st, MYSQL_BIND *bind)
 
 EXPORT my_bool mysql_stmt_attr_set(MYSQL_STMT *st, enum enum_stmt_attr_type type, const void *value)
 {
-    struct managed_session *s;
-    struct mysqlclient_statement *r = managed_stmt(st, &s);
-    if (r != NULL)
-        keep_attribute(r, type, value);
+    struct statement_backend *b = managed_stmt(st) != NULL ? driver_stmt_backend(st) : NULL;
+    if (b != NULL)
+        keep_attribute(b, type, value);
     PASS_THROUGH(mysql_stmt_attr_set, st, type, value);
 }
 
 EXPORT my_bool mysql_stmt_send_long_data(MYSQL_STMT *st, unsigned int param, const char *data,
                                          unsigned long len)
 {
-    struct managed_session *s;
-    struct mysqlclient_statement *r = managed_stmt(st, &s);
-    if (r != NULL) {
+    struct gs_connection *c = managed_stmt(st);
+    if (c != NULL) {
         /* Sent again after a loss (as the error said): the statement must
          * exist on the new connection to receive it. */
-        if (prepared_statement_stale(&r->core, s)) {
-            if (!SHIM_REAL_CALL(statement_prepare_again(st, r->core.sql, r->core.len)))
-                return 1;
-            r->core.generation = s->generation;
-        }
-        r->core.long_data_sent = true;
+        if (!driver_stmt_refresh(c, st->mysql, st))
+            return 1;
+        driver_stmt_note_long_data(st);
     }
     PASS_THROUGH(mysql_stmt_send_long_data, st, param, data, len);
 }
 
 EXPORT my_bool mysql_stmt_close(MYSQL_STMT *st)
 {
-    if (!shim_in_real_call() && st != NULL && shim_is_initialized()) {
-        struct mysqlclient_statement *r = registry_remove(st);
-        if (r != NULL)
-            statement_free(r);
-    }
+    driver_stmt_close(st);
     PASS_THROUGH(mysql_stmt_close, st);
 }

@@ -36,6 +36,7 @@ enum guard_reason {
     REASON_PING_FAILED,       /* idle ping got no answer */
     REASON_LIBRARY_DROPPED,   /* the client library already closed it */
     REASON_FAILED_AFTER_SEND, /* the statement was sent, then the link died */
+    REASON_SEND_FAILED,       /* the link died while the statement was sent */
     REASON_IN_TRANSACTION,    /* lost inside a transaction: refuse */
     REASON_LOST_TRANSACTION,  /* still refusing until ROLLBACK */
     REASON_SESSION_STATE,     /* lost with unrestorable state: report once */

@@ -167,6 +167,7 @@ const char *guard_reason_text(enum guard_reason reason)
     case REASON_PING_FAILED: return "idle ping got no answer";
     case REASON_LIBRARY_DROPPED: return "client library had dropped the connection";
     case REASON_FAILED_AFTER_SEND: return "connection died after the statement was sent";
+    case REASON_SEND_FAILED: return "connection found dead as the statement was sent";
     case REASON_IN_TRANSACTION: return "connection lost inside a transaction";
     case REASON_LOST_TRANSACTION: return "transaction was lost; waiting for ROLLBACK";
     case REASON_SESSION_STATE: return "connection lost with session state that cannot be restored";

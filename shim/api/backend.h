@@ -1,0 +1,100 @@
+/* backend.h - what an adapter gives the driver: how to observe and act on
+ * one connection, and one prepared statement, of its client library.
+ *
+ * An adapter (shim/adapters/) translates a client library's calls and
+ * structures into these operations and back. It decides nothing: the rules
+ * (shim/core/session_guard.h) and the driver that carries them out
+ * (driver.h) are the same for every library.
+ *
+ * One convention everywhere: a bool result, true on success. On failure the
+ * library's own error is on its handle, where save_error reads it.
+ * Operations marked "real call" call into the client library; the driver
+ * makes them inside the depth guard (shim_runtime.h), so that calls the
+ * library makes back through the PLT pass straight through.
+ */
+#ifndef GONESHIM_BACKEND_H
+#define GONESHIM_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An error as the application would read it; kept across the shim's own
+ * calls so that the application sees the error of its statement. */
+struct error_snapshot {
+    unsigned code;
+    char sqlstate[6];
+    char message[512];
+};
+
+/* What a reconnect must bring back, besides what the library keeps. */
+struct reconnect_request {
+    unsigned timeout_s; /* bound for the connect; never longer than the app's own */
+};
+
+struct connection_ops {
+    const char *library; /* for the log: "libmariadb", "mysqlnd" */
+    /* Bytes of per-connection adapter state the driver allocates with its
+     * own (driver_backend); zeroed when the handle is first seen. */
+    size_t backend_size;
+
+    /* -- observing: no I/O -- */
+    bool (*link_dropped)(void *conn); /* the library already closed the link */
+    bool (*drained)(void *conn);      /* between statements: no result pending */
+    int (*socket_fd)(void *conn);     /* -1: none */
+    unsigned (*server_status)(void *conn); /* GS_STATUS_* bits of the last answer */
+    unsigned long long (*thread_id)(void *conn);
+    void (*save_error)(void *conn, struct error_snapshot *e);
+    void (*set_error)(void *conn, const struct error_snapshot *e);
+    /* Makes the handle report an open transaction: the lost one, which the
+     * application still has to roll back (PDO refuses rollBack() when it
+     * believes no transaction is open). */
+    void (*show_transaction)(void *conn);
+
+    /* -- acting: real calls -- */
+    /* Bounded: a silently dropped flow must not hang it. */
+    bool (*ping)(void *conn, uint64_t timeout_ns);
+    /* One attempt to connect again inside the same handle: same host,
+     * user, database, character set, options and TLS. */
+    bool (*reconnect_once)(void *conn, void *backend, const struct reconnect_request *r);
+    bool (*set_autocommit)(void *conn, bool on);
+    bool (*run_sql)(void *conn, const char *sql, size_t len); /* result discarded */
+    /* What else of the session the library does not restore (may be NULL). */
+    bool (*restore_extra)(void *conn, void *backend);
+    /* The two halves of a statement. */
+    bool (*send_sql)(void *conn, const char *sql, size_t len);
+    bool (*read_result)(void *conn);
+    /* Closes the link without a goodbye, so that the next statement
+     * reconnects: used when a fresh session could not be restored. */
+    void (*drop_link)(void *conn);
+    /* The session's database changed (USE, select_db): for a library whose
+     * reconnect does not follow it by itself (may be NULL). */
+    void (*note_database)(void *backend, const char *db, size_t len);
+    /* The handle is no longer managed (the driver forgets it): free what
+     * the adapter keeps in its backend state (may be NULL). */
+    void (*release)(void *backend);
+
+    /* The library reports a failed send to the application beyond the
+     * error code (PHP's mysqlnd raises a warning, which frameworks turn
+     * into an exception): every statement must then be checked before it
+     * is sent, never recovered after the failure. */
+    bool must_probe_before_send;
+};
+
+struct statement_ops {
+    size_t backend_size; /* per-statement adapter state (driver_stmt_backend) */
+    /* The application's own prepare, again, on the handle's new
+     * connection: the adapter puts the bindings the application made aside
+     * first (the library forgets them when it prepares). */
+    bool (*prepare_again)(void *stmt, void *backend, const char *sql, size_t len);
+    /* Parameter and column counts, as the library has them now. */
+    void (*shape)(void *stmt, unsigned *params, unsigned *fields);
+    /* The statement has its old shape: bind again what was put aside. */
+    bool (*restore_bindings)(void *stmt, void *backend);
+    bool (*execute)(void *stmt);
+    void (*set_error)(void *stmt, unsigned code, const char *message);
+    unsigned (*error_code)(void *stmt);
+    void (*release)(void *backend); /* may be NULL */
+};
+
+#endif

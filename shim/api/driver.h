@@ -1,0 +1,105 @@
+/* driver.h - what an adapter calls: the lifecycle of connections and
+ * prepared statements, and every statement, carried out under the rules.
+ *
+ * The driver owns all of goneshim's state for a handle. An adapter turns a
+ * call of its client library into one of these functions and turns the
+ * result back into its library's convention; the driver probes the link,
+ * asks the rules, reconnects, restores, retries, and keeps the records.
+ * Every function returns true on success; on failure the error is on the
+ * library's handle (or statement), as the library would have left it.
+ *
+ * `conn` is always the library's own handle (MYSQL *, MYSQLND_CONN_DATA *),
+ * and `real` the library's own way of doing the same thing, for the cases
+ * where goneshim must step aside (the application closed or killed its
+ * connection itself: it then gets exactly what the library gives it).
+ */
+#ifndef GONESHIM_DRIVER_H
+#define GONESHIM_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+
+/* goneshim's state for one connection handle (opaque). */
+struct gs_connection;
+
+/* A call into the client library, true on success. */
+typedef bool (*real_call)(void *conn, void *arg);
+
+/* ---- lifecycle ---- */
+
+/* The application connected `conn` (again). Starts managing it, or starts
+ * a new session on a handle already managed. NULL when goneshim does not
+ * manage it (out of memory: logged; the shim is disabled). */
+struct gs_connection *driver_attach(void *conn, const struct connection_ops *ops);
+/* The statement path's lookup: the state of a managed handle, or NULL to
+ * pass the call straight through (unmanaged, a call made from inside the
+ * library, the shim disabled). Lock-free; allocates nothing. */
+struct gs_connection *driver_find(void *conn);
+/* The application closes the handle: forget it. */
+void driver_detach(void *conn);
+/* The adapter's part of the state (connection_ops.backend_size bytes). */
+void *driver_backend(struct gs_connection *c);
+
+/* ---- statements ---- */
+
+/* SQL text, sent and answered in one call. */
+bool driver_query(struct gs_connection *c, void *conn, const char *sql, size_t len);
+/* The same in two calls (mysql_send_query, then mysql_read_query_result). */
+bool driver_send(struct gs_connection *c, void *conn, const char *sql, size_t len);
+bool driver_read(struct gs_connection *c, void *conn);
+/* A statement sent by driver_send waits for driver_read. */
+bool driver_has_pending(const struct gs_connection *c);
+
+/* Commands that are not SQL text. */
+enum driver_command_kind {
+    DRIVER_PING,
+    DRIVER_SELECT_DB,   /* text: the database */
+    DRIVER_SET_CHARSET, /* the library restores it itself on reconnect */
+    DRIVER_AUTOCOMMIT,
+    DRIVER_COMMIT,
+    DRIVER_ROLLBACK,
+    DRIVER_CHANGE_USER, /* ends the session, like a ROLLBACK */
+    DRIVER_RESET_CONNECTION,
+    DRIVER_SET_OPTION,  /* a protocol option (multi-statements) */
+};
+
+struct driver_command {
+    enum driver_command_kind kind;
+    const char *text;
+    size_t len;
+};
+
+bool driver_command(struct gs_connection *c, void *conn, const struct driver_command *cmd, real_call real,
+                    void *arg);
+
+/* ---- prepared statements ---- */
+
+/* The application prepares `stmt` on `conn`: `real` prepares it; the driver
+ * runs it under the rules and keeps the text, so that the statement can be
+ * prepared again after a reconnect. */
+bool driver_stmt_prepare(struct gs_connection *c, void *conn, void *stmt, const struct statement_ops *ops,
+                         const char *sql, size_t len, real_call real, void *arg);
+/* Executes `stmt`, prepared again first if it belongs to an older
+ * connection. A statement the driver has no record of (prepared before
+ * goneshim saw its connection, or out of memory) runs as a write: never
+ * sent twice. `real` executes it. */
+bool driver_stmt_execute(struct gs_connection *c, void *conn, void *stmt, real_call real, void *arg);
+/* The statement is prepared under an older connection of `c`. */
+bool driver_stmt_stale(const struct gs_connection *c, void *stmt);
+/* Prepares a stale statement again now (before long data is sent). */
+bool driver_stmt_refresh(struct gs_connection *c, void *conn, void *stmt);
+/* Long data was sent for the next execute: it cannot be sent again. */
+void driver_stmt_note_long_data(void *stmt);
+/* The adapter's part of a statement's record, or NULL if it has none. */
+void *driver_stmt_backend(void *stmt);
+/* The application closes the statement. */
+void driver_stmt_close(void *stmt);
+
+/* ---- the log ---- */
+
+/* One line about a handle, when GONESHIM_LOG is on. */
+void driver_log(const void *handle, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,57 @@
+/* connection.h - the driver's record of one connection handle and of one
+ * prepared statement. Private to shim/core: adapters hold a struct
+ * gs_connection * (driver.h) and never see inside it.
+ */
+#ifndef GONESHIM_CONNECTION_H
+#define GONESHIM_CONNECTION_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "class_cache.h"
+#include "session_guard.h"
+#include "session_replay.h"
+#include "statement_class.h"
+
+/* Statements longer than this, sent in two steps (send, then read the
+ * result, as the application calls them), are not kept for a retry after a
+ * failure after send (they still get every other protection). A fixed
+ * buffer keeps the hot path free of allocation. */
+#define PENDING_SQL_MAX 2048
+
+struct gs_connection {
+    const struct connection_ops *ops;
+    struct session_guard guard;
+    struct session_replay replay;
+    struct class_cache classes;
+    /* The connection's socket, read once per connection: the probe peeks
+     * at it before every statement. */
+    int fd;
+    /* Counts the connections this handle has had: a prepared statement
+     * made under an older one must be prepared again before it runs. */
+    unsigned generation;
+    /* The statement between send and read, on the two-step path. */
+    bool pending;
+    bool pending_in_transaction;
+    struct statement_class pending_class;
+    size_t pending_len; /* 0: the text was not kept */
+    char pending_sql[PENDING_SQL_MAX];
+    /* The adapter's state (connection_ops.backend_size bytes). */
+    alignas(max_align_t) unsigned char backend[];
+};
+
+/* What the driver keeps of a prepared statement. */
+struct gs_statement {
+    const struct statement_ops *ops;
+    char *sql;
+    size_t len;
+    struct statement_class class;
+    unsigned generation;      /* gs_connection.generation it was prepared under */
+    unsigned params, fields;  /* its shape when the application prepared it */
+    bool long_data_sent;      /* since the last execute */
+    alignas(max_align_t) unsigned char backend[];
+};
+
+#endif

@@ -1,0 +1,20 @@
+/* session_driver_internal.h - what the two halves of the driver share:
+ * session_driver.c (connections, statements as text, commands) and
+ * statement_driver.c (prepared statements). Not for adapters. */
+#ifndef GONESHIM_SESSION_DRIVER_INTERNAL_H
+#define GONESHIM_SESSION_DRIVER_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "connection.h"
+#include "driver.h"
+#include "statement_class.h"
+
+/* A ping or a prepare: runs nothing, so safe to send again. */
+extern const struct statement_class class_harmless;
+
+/* Runs one real call of class `cls` under the rules: probe, reconnect or
+ * refuse before it, retry or repair after it. */
+bool driver_run(struct gs_connection *c, void *conn, const struct statement_class *cls, real_call real, void *arg);
+
+#endif
