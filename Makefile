@@ -90,10 +90,13 @@ build/tests/threaded_worker: tests/clients/threaded_worker.c Makefile
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -g -O2 $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS) -lpthread
 
-build/tests/integration: $(INTEGRATION_SRC) tests/integration/harness.h Makefile
+# With the SQL layer: the builtin-names test asks the server about every
+# name the classifier knows.
+SQL_SRC := $(sort $(wildcard shim/sql/*.c))
+build/tests/integration: $(INTEGRATION_SRC) tests/integration/harness.h $(SQL_SRC) $(wildcard shim/sql/*.h) Makefile
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 $(WARN) -g -O1 -D_GNU_SOURCE $(MARIADB_CFLAGS) -Itests/integration -o $@ $(INTEGRATION_SRC) \
-		$(MARIADB_LIBS) -lcriterion -lpthread
+	$(CC) -std=gnu11 $(WARN) -g -O1 -D_GNU_SOURCE $(MARIADB_CFLAGS) -Itests/integration -Ishim/sql -o $@ \
+		$(INTEGRATION_SRC) $(SQL_SRC) $(MARIADB_LIBS) -lcriterion -lpthread
 
 # Sanitized, like sqlpipe: it runs under the sanitized library.
 build/tests/stmt_worker: tests/clients/stmt_worker.c Makefile

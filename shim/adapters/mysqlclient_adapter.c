@@ -20,7 +20,10 @@
  */
 #include <errmsg.h>
 #include <mysql.h>
+/* After mysql.h, which it needs: the virtual I/O layer's timeouts. */
+#include <ma_pvio.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +51,13 @@ static bool library_known = true; /* false: pass every call through */
 #define V3 "libmariadb_3"
 static struct real_symbol real_mysql_real_connect = REAL_SYMBOL(mysql_real_connect, V18);
 static struct real_symbol real_mysql_close = REAL_SYMBOL(mysql_close, V18);
-static struct real_symbol real_mysql_options = REAL_SYMBOL(mysql_options, V18);
+static struct real_symbol real_mysql_optionsv = REAL_SYMBOL(mysql_optionsv, V3);
+static struct real_symbol real_mysql_get_optionv = REAL_SYMBOL(mysql_get_optionv, V3);
+static struct real_symbol real_mysql_store_result = REAL_SYMBOL(mysql_store_result, V18);
+static struct real_symbol real_mysql_fetch_row = REAL_SYMBOL(mysql_fetch_row, V18);
+static struct real_symbol real_mysql_fetch_lengths = REAL_SYMBOL(mysql_fetch_lengths, V18);
+static struct real_symbol real_mysql_fetch_field_direct = REAL_SYMBOL(mysql_fetch_field_direct, V18);
+static struct real_symbol real_mysql_free_result = REAL_SYMBOL(mysql_free_result, V18);
 static struct real_symbol real_mysql_real_query = REAL_SYMBOL(mysql_real_query, V18);
 static struct real_symbol real_mysql_send_query = REAL_SYMBOL(mysql_send_query, V18);
 static struct real_symbol real_mysql_read_query_result = REAL_SYMBOL(mysql_read_query_result, V18);
@@ -87,12 +96,21 @@ static void *real_or_warn(struct real_symbol *s)
 #define REAL_CHECKED(fn) ((__typeof__(&fn))real_or_warn(&real_##fn))
 
 /* A call on a handle goneshim does not manage, or made from inside the
- * library: straight to the real function (failure if there is none). */
-#define PASS_THROUGH(fn, ...)                                \
-    do {                                                     \
-        __typeof__(&fn) real_ = REAL_CHECKED(fn);            \
-        return real_ ? real_(__VA_ARGS__) : 1;               \
+ * library: straight to the real function (failure if there is none).
+ * Inside the depth guard, so that what the library does in it (its own
+ * reconnect connects a temporary handle and closes the old connection)
+ * passes straight through too. */
+#define PASS_THROUGH(fn, ...)                                      \
+    do {                                                           \
+        __typeof__(&fn) real_ = REAL_CHECKED(fn);                  \
+        return real_ ? SHIM_REAL_CALL(real_(__VA_ARGS__)) : 1;     \
     } while (0)
+
+/* libmariadb takes a length of (unsigned long)-1 for "up to the NUL". */
+static inline unsigned long text_length(const char *sql, unsigned long len)
+{
+    return len == (unsigned long)-1 && sql != NULL ? (unsigned long)strlen(sql) : len;
+}
 
 /* The library's own convention for the driver's bool. */
 #define RC(ok) ((ok) ? 0 : 1)
@@ -122,6 +140,15 @@ static void check_library(void)
 
 /* ---- the connection operations the driver needs (backend.h) ---- */
 
+/* The adapter's part of the driver's record of a MYSQL. */
+struct connection_backend {
+    /* MYSQL_OPT_RECONNECT as the application set it (mysql_options,
+     * mysql_optionsv, or reconnect=1 in a my.cnf [client] group). The
+     * library's own flag stays off while goneshim manages the handle: that
+     * reconnect splits transactions. */
+    my_bool app_reconnect;
+};
+
 static bool op_link_dropped(void *conn)
 {
     return ((MYSQL *)conn)->net.pvio == NULL;
@@ -148,6 +175,21 @@ static unsigned long long op_thread_id(void *conn)
     return ((MYSQL *)conn)->thread_id;
 }
 
+static const char *op_server_version(void *conn)
+{
+    return ((MYSQL *)conn)->server_version;
+}
+
+static unsigned long long op_insert_id(void *conn)
+{
+    return ((MYSQL *)conn)->insert_id;
+}
+
+static void op_set_insert_id(void *conn, unsigned long long id)
+{
+    ((MYSQL *)conn)->insert_id = id;
+}
+
 static void op_save_error(void *conn, struct error_snapshot *e)
 {
     const MYSQL *m = conn;
@@ -169,29 +211,28 @@ static void op_show_transaction(void *conn)
     ((MYSQL *)conn)->server_status |= SERVER_STATUS_IN_TRANS;
 }
 
-/* A ping that cannot hang: a flow a NAT dropped silently never answers. */
+/* A ping that cannot hang: a flow a NAT dropped silently never answers.
+ * libmariadb reads without blocking and then polls with the timeout of
+ * its virtual I/O layer (the MYSQL_OPT_READ/WRITE_TIMEOUT options, none by
+ * default), so the bound goes there, in milliseconds, for this one call.
+ * After a failure the layer is gone with the link. */
 static bool op_ping(void *conn, uint64_t timeout_ns)
 {
     MYSQL *m = conn;
-    int fd = op_socket_fd(m);
-    struct timeval limit = {
-        .tv_sec = (time_t)(timeout_ns / NS_PER_S),
-        .tv_usec = (suseconds_t)(timeout_ns % NS_PER_S / 1000),
-    };
-    struct timeval old_rcv, old_snd;
-    socklen_t len = sizeof old_rcv;
-    bool have_old = getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &old_rcv, &len) == 0 &&
-                    (len = sizeof old_snd, getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &old_snd, &len) == 0);
-    if (have_old) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    }
+    MARIADB_PVIO *pvio = m->net.pvio;
+    if (pvio == NULL)
+        return false;
+    int limit_ms = timeout_ns / NS_PER_MS > 0 && timeout_ns / NS_PER_MS < INT32_MAX ? (int)(timeout_ns / NS_PER_MS)
+                                                                                       : 1;
+    int old_read = pvio->timeout[PVIO_READ_TIMEOUT], old_write = pvio->timeout[PVIO_WRITE_TIMEOUT];
+    if (old_read <= 0 || old_read > limit_ms)
+        pvio->timeout[PVIO_READ_TIMEOUT] = limit_ms;
+    if (old_write <= 0 || old_write > limit_ms)
+        pvio->timeout[PVIO_WRITE_TIMEOUT] = limit_ms;
     int rc = REAL(mysql_ping)(m);
-    /* Restore only on success: after a failure the library has closed the
-     * descriptor, and its number may already belong to someone else. */
-    if (rc == 0 && have_old) {
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &old_rcv, sizeof old_rcv);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &old_snd, sizeof old_snd);
+    if (rc == 0 && m->net.pvio == pvio) {
+        pvio->timeout[PVIO_READ_TIMEOUT] = old_read;
+        pvio->timeout[PVIO_WRITE_TIMEOUT] = old_write;
     }
     return rc == 0;
 }
@@ -244,13 +285,64 @@ static void op_drop_link(void *conn)
     shutdown(op_socket_fd(conn), SHUT_RDWR);
 }
 
+/* SELECT @@SESSION.name, leaving the handle as the application saw it
+ * after its statement: affected rows, insert id, status, field count. */
+static bool op_read_variable(void *conn, const char *name, char *value, size_t size, bool *quote)
+{
+    MYSQL *m = conn;
+    char sql[96];
+    if (m->warning_count != 0 || m->info != NULL || m->field_count != 0 || strlen(name) > 64 ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_$") != strlen(name))
+        return false;
+    int n = snprintf(sql, sizeof sql, "SELECT @@SESSION.%s", name);
+    unsigned long long affected = m->affected_rows, insert_id = m->insert_id;
+    unsigned status = m->server_status;
+    if (REAL(mysql_real_query)(m, sql, (unsigned long)n) != 0)
+        return false;
+    MYSQL_RES *res = REAL(mysql_store_result)(m);
+    MYSQL_ROW row = res != NULL ? REAL(mysql_fetch_row)(res) : NULL;
+    unsigned long *lengths = row != NULL ? REAL(mysql_fetch_lengths)(res) : NULL;
+    bool ok = row != NULL && row[0] != NULL && lengths != NULL && lengths[0] < size;
+    if (ok) {
+        memcpy(value, row[0], lengths[0]);
+        value[lengths[0]] = '\0';
+        const MYSQL_FIELD *f = REAL(mysql_fetch_field_direct)(res, 0);
+        *quote = f == NULL || !IS_NUM(f->type);
+    }
+    if (res != NULL)
+        REAL(mysql_free_result)(res);
+    m->affected_rows = affected;
+    m->insert_id = insert_id;
+    m->server_status = status;
+    m->field_count = 0;
+    m->warning_count = 0;
+    return ok;
+}
+
+static void op_take_over(void *conn, void *backend)
+{
+    MYSQL *m = conn;
+    struct connection_backend *b = backend;
+    b->app_reconnect = m->options.reconnect;
+    m->options.reconnect = 0;
+}
+
+static void op_step_aside(void *conn, void *backend)
+{
+    ((MYSQL *)conn)->options.reconnect = ((struct connection_backend *)backend)->app_reconnect;
+}
+
 static const struct connection_ops mysqlclient_ops = {
     .library = "libmariadb",
+    .backend_size = sizeof(struct connection_backend),
     .link_dropped = op_link_dropped,
     .drained = op_drained,
     .socket_fd = op_socket_fd,
     .server_status = op_server_status,
     .thread_id = op_thread_id,
+    .server_version = op_server_version,
+    .insert_id = op_insert_id,
+    .set_insert_id = op_set_insert_id,
     .save_error = op_save_error,
     .set_error = op_set_error,
     .show_transaction = op_show_transaction,
@@ -261,6 +353,9 @@ static const struct connection_ops mysqlclient_ops = {
     .send_sql = op_send_sql,
     .read_result = op_read_result,
     .drop_link = op_drop_link,
+    .read_variable = op_read_variable,
+    .take_over = op_take_over,
+    .step_aside = op_step_aside,
 };
 
 /* The managed state of a handle, for a statement. The library's own
@@ -290,8 +385,7 @@ EXPORT MYSQL *mysql_real_connect(MYSQL *m, const char *host, const char *user, c
     pthread_once(&library_once, check_library);
     if (result == NULL || !library_known)
         return result;
-    if (driver_attach(m, &mysqlclient_ops) != NULL)
-        m->options.reconnect = 0;
+    driver_attach(m, &mysqlclient_ops);
     return result;
 }
 
@@ -303,18 +397,61 @@ EXPORT void mysql_close(MYSQL *m)
         real(m);
 }
 
-EXPORT int mysql_options(MYSQL *m, enum mysql_option option, const void *arg)
+/* mysql_options and mysql_options4 are the library's mysql_optionsv, which
+ * they call through the PLT: one entry point for every way to set an
+ * option. The variadic arguments are passed on as the pointers they are
+ * (no option takes more than two). */
+EXPORT int mysql_optionsv(MYSQL *m, enum mysql_option option, ...)
 {
-    __typeof__(&mysql_options) real = REAL_CHECKED(mysql_options);
-    if (real == NULL)
-        return 1;
-    if (option == MYSQL_OPT_RECONNECT && !shim_in_real_call() && shim_active()) {
+    va_list ap;
+    va_start(ap, option);
+    void *arg1 = va_arg(ap, void *);
+    void *arg2 = va_arg(ap, void *);
+    va_end(ap);
+    struct gs_connection *c = option == MYSQL_OPT_RECONNECT ? driver_find(m) : NULL;
+    if (c != NULL && arg1 != NULL) {
         /* goneshim reconnects, safely; the library's own reconnect would
-         * silently split transactions. Accept the call, keep it off. */
-        static const my_bool off = 0;
-        return real(m, option, &off);
+         * split transactions. The application's wish is kept (and shown
+         * back by mysql_get_option); the library's flag stays off. */
+        ((struct connection_backend *)driver_backend(c))->app_reconnect = *(const my_bool *)arg1;
+        return 0;
     }
-    return real(m, option, arg);
+    __typeof__(&mysql_optionsv) real = REAL_CHECKED(mysql_optionsv);
+    return real ? SHIM_REAL_CALL(real(m, option, arg1, arg2)) : 1;
+}
+
+/* mysql_get_option is the library's mysql_get_optionv, through the PLT. */
+EXPORT int mysql_get_optionv(MYSQL *m, enum mysql_option option, void *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    void *arg2 = va_arg(ap, void *);
+    void *arg3 = va_arg(ap, void *);
+    va_end(ap);
+    struct gs_connection *c = option == MYSQL_OPT_RECONNECT ? driver_find(m) : NULL;
+    if (c != NULL && arg != NULL) {
+        *(my_bool *)arg = ((struct connection_backend *)driver_backend(c))->app_reconnect;
+        return 0;
+    }
+    __typeof__(&mysql_get_optionv) real = REAL_CHECKED(mysql_get_optionv);
+    return real ? SHIM_REAL_CALL(real(m, option, arg, arg2, arg3)) : 1;
+}
+
+/* The application reconnects the handle itself: as the library would,
+ * with the reconnect option it set; the new connection is a new session,
+ * as after a connect. */
+EXPORT my_bool mariadb_reconnect(MYSQL *m)
+{
+    struct gs_connection *c = driver_find(m);
+    if (c == NULL)
+        PASS_THROUGH(mariadb_reconnect, m);
+    struct connection_backend *b = driver_backend(c);
+    m->options.reconnect = b->app_reconnect;
+    my_bool failed = SHIM_REAL_CALL(REAL(mariadb_reconnect)(m));
+    m->options.reconnect = 0;
+    if (!failed)
+        driver_connected_by_application(c, m);
+    return failed;
 }
 
 EXPORT int mysql_real_query(MYSQL *m, const char *sql, unsigned long len)
@@ -322,7 +459,7 @@ EXPORT int mysql_real_query(MYSQL *m, const char *sql, unsigned long len)
     struct gs_connection *c = managed(m);
     if (c == NULL)
         PASS_THROUGH(mysql_real_query, m, sql, len);
-    return RC(driver_query(c, m, sql, len));
+    return RC(driver_query(c, m, sql, text_length(sql, len)));
 }
 
 EXPORT int mysql_query(MYSQL *m, const char *sql)
@@ -334,7 +471,9 @@ EXPORT int mysql_query(MYSQL *m, const char *sql)
 EXPORT int mysql_send_query(MYSQL *m, const char *sql, unsigned long len)
 {
     struct gs_connection *c = managed(m);
-    if (c == NULL)
+    /* Connector/C 3.3's mysql_send_query, unlike mysql_real_query, takes
+     * (unsigned long)-1 at its word (and fails): it does as it does. */
+    if (c == NULL || len == (unsigned long)-1)
         PASS_THROUGH(mysql_send_query, m, sql, len);
     return RC(driver_send(c, m, sql, len));
 }
@@ -357,7 +496,7 @@ EXPORT int mysql_select_db(MYSQL *m, const char *db)
     struct gs_connection *c = managed(m);
     if (c == NULL)
         PASS_THROUGH(mysql_select_db, m, db);
-    struct driver_command cmd = {DRIVER_SELECT_DB, db, db ? strlen(db) : 0};
+    struct driver_command cmd = {.kind = DRIVER_SELECT_DB, .text = db, .len = db ? strlen(db) : 0};
     return RC(driver_command(c, m, &cmd, call_select_db, (void *)db));
 }
 
@@ -371,7 +510,7 @@ EXPORT int mysql_set_character_set(MYSQL *m, const char *csname)
     struct gs_connection *c = managed(m);
     if (c == NULL)
         PASS_THROUGH(mysql_set_character_set, m, csname);
-    struct driver_command cmd = {DRIVER_SET_CHARSET, NULL, 0};
+    struct driver_command cmd = {.kind = DRIVER_SET_CHARSET};
     return RC(driver_command(c, m, &cmd, call_set_character_set, (void *)csname));
 }
 
@@ -385,7 +524,7 @@ EXPORT my_bool mysql_autocommit(MYSQL *m, my_bool mode)
     struct gs_connection *c = managed(m);
     if (c == NULL)
         PASS_THROUGH(mysql_autocommit, m, mode);
-    struct driver_command cmd = {DRIVER_AUTOCOMMIT, NULL, 0};
+    struct driver_command cmd = {.kind = DRIVER_AUTOCOMMIT};
     return (my_bool)RC(driver_command(c, m, &cmd, call_autocommit, &mode));
 }
 
@@ -400,7 +539,7 @@ EXPORT my_bool mysql_commit(MYSQL *m)
     struct gs_connection *c = managed(m);
     if (c == NULL)
         PASS_THROUGH(mysql_commit, m);
-    struct driver_command cmd = {DRIVER_COMMIT, NULL, 0};
+    struct driver_command cmd = {.kind = DRIVER_COMMIT};
     return (my_bool)RC(driver_command(c, m, &cmd, call_commit, NULL));
 }
 
@@ -415,7 +554,7 @@ EXPORT my_bool mysql_rollback(MYSQL *m)
     struct gs_connection *c = managed(m);
     if (c == NULL)
         PASS_THROUGH(mysql_rollback, m);
-    struct driver_command cmd = {DRIVER_ROLLBACK, NULL, 0};
+    struct driver_command cmd = {.kind = DRIVER_ROLLBACK};
     return (my_bool)RC(driver_command(c, m, &cmd, call_rollback, NULL));
 }
 
@@ -430,7 +569,7 @@ EXPORT int mysql_ping(MYSQL *m)
     struct gs_connection *c = managed(m);
     if (c == NULL)
         PASS_THROUGH(mysql_ping, m);
-    struct driver_command cmd = {DRIVER_PING, NULL, 0};
+    struct driver_command cmd = {.kind = DRIVER_PING};
     return RC(driver_command(c, m, &cmd, call_ping, NULL));
 }
 
@@ -450,7 +589,7 @@ EXPORT my_bool mysql_change_user(MYSQL *m, const char *user, const char *passwd,
     if (c == NULL)
         PASS_THROUGH(mysql_change_user, m, user, passwd, db);
     struct change_user_args a = {user, passwd, db};
-    struct driver_command cmd = {DRIVER_CHANGE_USER, NULL, 0};
+    struct driver_command cmd = {.kind = DRIVER_CHANGE_USER};
     return (my_bool)RC(driver_command(c, m, &cmd, call_change_user, &a));
 }
 
@@ -465,7 +604,7 @@ EXPORT int mysql_reset_connection(MYSQL *m)
     struct gs_connection *c = managed(m);
     if (c == NULL)
         PASS_THROUGH(mysql_reset_connection, m);
-    struct driver_command cmd = {DRIVER_RESET_CONNECTION, NULL, 0};
+    struct driver_command cmd = {.kind = DRIVER_RESET_CONNECTION};
     return RC(driver_command(c, m, &cmd, call_reset_connection, NULL));
 }
 
@@ -677,6 +816,7 @@ EXPORT int mysql_stmt_prepare(MYSQL_STMT *st, const char *sql, unsigned long len
     struct gs_connection *c = managed_stmt(st);
     if (c == NULL)
         PASS_THROUGH(mysql_stmt_prepare, st, sql, len);
+    len = text_length(sql, len);
     struct stmt_prepare_args a = {st, sql, len};
     if (!driver_stmt_prepare(c, st->mysql, st, &mysqlclient_statement_ops, sql, len, call_stmt_prepare, &a)) {
         if (st->last_errno == 0)

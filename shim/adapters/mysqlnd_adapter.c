@@ -82,6 +82,8 @@ static struct {
     func_mysqlnd_conn_data__change_user change_user;
     func_mysqlnd_conn_data__set_autocommit set_autocommit;
     func_mysqlnd_conn_data__dtor dtor;
+    func_mysqlnd_conn_data__kill_connection kill_connection;
+    func_mysqlnd_conn__close close;
     func_mysqlnd_conn_data__get_updated_connect_flags get_updated_connect_flags;
     func_mysqlnd_conn_data__store_result store_result;
     func_mysqlnd_conn_data__next_result next_result;
@@ -158,6 +160,21 @@ static unsigned op_server_status(void *conn)
 static unsigned long long op_thread_id(void *conn)
 {
     return CONN(conn)->thread_id;
+}
+
+static const char *op_server_version(void *conn)
+{
+    return CONN(conn)->server_version;
+}
+
+static unsigned long long op_insert_id(void *conn)
+{
+    return CONN(conn)->upsert_status->last_insert_id;
+}
+
+static void op_set_insert_id(void *conn, unsigned long long id)
+{
+    CONN(conn)->upsert_status->last_insert_id = id;
 }
 
 static void op_save_error(void *conn, struct error_snapshot *e)
@@ -383,6 +400,44 @@ static void op_drop_link(void *conn)
         shutdown(fd, SHUT_RDWR);
 }
 
+/* SELECT @@SESSION.name, leaving the connection as the application saw it
+ * after its statement (affected rows, insert id, status, field count). */
+static bool op_read_variable(void *conn, const char *name, char *value, size_t size, bool *quote)
+{
+    MYSQLND_CONN_DATA *c = CONN(conn);
+    char sql[96];
+    if (c->upsert_status->warning_count != 0 || c->field_count != 0 || strlen(name) > 64 ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_$") != strlen(name))
+        return false;
+    int n = snprintf(sql, sizeof sql, "SELECT @@SESSION.%s", name);
+    MYSQLND_UPSERT_STATUS saved = *c->upsert_status;
+    struct quiet q = quiet_begin();
+    bool ok = real.query(c, sql, (size_t)n) == PASS && c->error_info->error_no == 0;
+    MYSQLND_RES *result = ok ? real.store_result(c) : NULL;
+    ok = false;
+    if (result != NULL) {
+        zval *row = NULL;
+        bool fetched = false;
+        const MYSQLND_FIELD *field = result->m.fetch_field_direct(result, 0);
+        if (result->m.fetch_row(result, &row, 0, &fetched) == PASS && fetched && row != NULL) {
+            result->free_row_data = 1; /* its zvals go with the result */
+            if (Z_TYPE_P(row) == IS_STRING && Z_STRLEN_P(row) < size) {
+                memcpy(value, Z_STRVAL_P(row), Z_STRLEN_P(row));
+                value[Z_STRLEN_P(row)] = '\0';
+                ok = true;
+            } else if (Z_TYPE_P(row) == IS_LONG) {
+                ok = (size_t)snprintf(value, size, ZEND_LONG_FMT, Z_LVAL_P(row)) < size;
+            }
+            *quote = field == NULL || !IS_NUM(field->type);
+        }
+        result->m.free_result(result, true);
+    }
+    quiet_end(q);
+    *c->upsert_status = saved;
+    c->field_count = 0;
+    return ok;
+}
+
 /* libmariadb follows USE through session tracking; mysqlnd does not: the
  * database a reconnect selects is the one the driver saw chosen last. */
 static void op_note_database(void *backend, const char *db, size_t len)
@@ -406,6 +461,9 @@ static const struct connection_ops mysqlnd_ops = {
     .socket_fd = op_socket_fd,
     .server_status = op_server_status,
     .thread_id = op_thread_id,
+    .server_version = op_server_version,
+    .insert_id = op_insert_id,
+    .set_insert_id = op_set_insert_id,
     .save_error = op_save_error,
     .set_error = op_set_error,
     .show_transaction = op_show_transaction,
@@ -417,6 +475,7 @@ static const struct connection_ops mysqlnd_ops = {
     .send_sql = op_send_sql,
     .read_result = op_read_result,
     .drop_link = op_drop_link,
+    .read_variable = op_read_variable,
     .note_database = op_note_database,
     .release = op_release,
     /* mysqlnd warns on a failed write ("Error while sending QUERY packet"). */
@@ -492,7 +551,7 @@ static enum_func_status hook_ping(MYSQLND_CONN_DATA *c)
     struct gs_connection *gc = driver_find(c);
     if (gc == NULL)
         return real.ping(c);
-    struct driver_command cmd = {DRIVER_PING, NULL, 0};
+    struct driver_command cmd = {.kind = DRIVER_PING};
     return STATUS(driver_command(gc, c, &cmd, call_ping, NULL));
 }
 
@@ -513,7 +572,7 @@ static enum_func_status hook_select_db(MYSQLND_CONN_DATA *c, const char *db, siz
     if (gc == NULL)
         return real.select_db(c, db, len);
     struct select_db_args a = {db, len};
-    struct driver_command cmd = {DRIVER_SELECT_DB, db, len};
+    struct driver_command cmd = {.kind = DRIVER_SELECT_DB, .text = db, .len = len};
     return STATUS(driver_command(gc, c, &cmd, call_select_db, &a));
 }
 
@@ -529,11 +588,44 @@ static enum_func_status hook_set_server_option(MYSQLND_CONN_DATA *c, enum_mysqln
     struct gs_connection *gc = driver_find(c);
     if (gc == NULL)
         return real.set_server_option(c, option);
-    struct driver_command cmd = {DRIVER_SET_OPTION, NULL, 0};
+    struct driver_command cmd = {.kind = DRIVER_SET_OPTION};
     if (!driver_command(gc, c, &cmd, call_set_server_option, &option))
         return FAIL;
     ((struct mysqlnd_session *)driver_backend(gc))->server_option = (int)option;
     return PASS;
+}
+
+struct kill_args {
+    unsigned int pid;
+};
+
+static bool call_kill(void *c, void *arg)
+{
+    return real.kill_connection(c, ((struct kill_args *)arg)->pid) == PASS;
+}
+
+/* mysqli::kill. Of its own connection id: mysqlnd sends the command, reads
+ * no answer and closes the socket; goneshim steps aside, so that the
+ * connection stays killed, as the application meant. */
+static enum_func_status hook_kill(MYSQLND_CONN_DATA *c, unsigned int pid)
+{
+    struct gs_connection *gc = driver_find(c);
+    if (gc == NULL)
+        return real.kill_connection(c, pid);
+    struct kill_args a = {pid};
+    struct driver_command cmd = {.kind = DRIVER_KILL, .number = pid};
+    return STATUS(driver_command(gc, c, &cmd, call_kill, &a));
+}
+
+/* mysqli_close, PDO's destruction: the application's close. A prepared
+ * statement can keep the connection's data alive after it; whatever it
+ * does then must fail as without goneshim, not reconnect. */
+static enum_func_status hook_close(MYSQLND *handle, enum_connection_close_type type)
+{
+    struct gs_connection *gc = handle != NULL ? driver_find(handle->data) : NULL;
+    if (gc != NULL)
+        driver_closed_by_application(gc, handle->data);
+    return real.close(handle, type);
 }
 
 struct change_user_args {
@@ -555,7 +647,7 @@ static enum_func_status hook_change_user(MYSQLND_CONN_DATA *c, const char *user,
     if (gc == NULL)
         return real.change_user(c, user, password, db, silent, password_len);
     struct change_user_args a = {user, password, db, silent, password_len};
-    struct driver_command cmd = {DRIVER_CHANGE_USER, NULL, 0};
+    struct driver_command cmd = {.kind = DRIVER_CHANGE_USER};
     if (!driver_command(gc, c, &cmd, call_change_user, &a))
         return FAIL;
     /* What to connect with from now on. */
@@ -731,10 +823,13 @@ static void install_hooks(void)
                   PHP_MINOR_VERSION);
         return;
     }
+    MYSQLND_CLASS_METHODS_TYPE(mysqlnd_conn) *handle = xetters->connection.get();
     MYSQLND_CLASS_METHODS_TYPE(mysqlnd_conn_data) *conn = xetters->connection_data.get();
     MYSQLND_CLASS_METHODS_TYPE(mysqlnd_stmt) *stmt = xetters->statement.get();
-    if (conn == NULL || stmt == NULL)
+    if (handle == NULL || conn == NULL || stmt == NULL)
         return;
+    real.close = handle->close;
+    real.kill_connection = conn->kill_connection;
     real.connect = conn->connect;
     real.send_query = conn->send_query;
     real.reap_query = conn->reap_query;
@@ -755,6 +850,8 @@ static void install_hooks(void)
 
     /* The tables are global and every object points to them: patching
      * them in place covers connections that already exist. */
+    handle->close = hook_close;
+    conn->kill_connection = hook_kill;
     conn->connect = hook_connect;
     conn->send_query = hook_send_query;
     conn->reap_query = hook_reap_query;

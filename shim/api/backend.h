@@ -44,6 +44,11 @@ struct connection_ops {
     int (*socket_fd)(void *conn);     /* -1: none */
     unsigned (*server_status)(void *conn); /* GS_STATUS_* bits of the last answer */
     unsigned long long (*thread_id)(void *conn);
+    const char *(*server_version)(void *conn); /* the handshake's version string */
+    /* The insert id the library reports to the application (the last OK
+     * packet's), and a way to put it back after a reconnect. */
+    unsigned long long (*insert_id)(void *conn);
+    void (*set_insert_id)(void *conn, unsigned long long id);
     void (*save_error)(void *conn, struct error_snapshot *e);
     void (*set_error)(void *conn, const struct error_snapshot *e);
     /* Makes the handle report an open transaction: the lost one, which the
@@ -67,11 +72,26 @@ struct connection_ops {
     /* Closes the link without a goodbye, so that the next statement
      * reconnects: used when a fresh session could not be restored. */
     void (*drop_link)(void *conn);
+    /* The value of session variable `name` in force now, as text (`quote`:
+     * it is a string, to be quoted when replayed). The handle must look to
+     * the application as it did before (affected rows, warnings, field
+     * count): when the last statement left warnings, which reading would
+     * erase, it reads nothing and fails. May be NULL. */
+    bool (*read_variable)(void *conn, const char *name, char *value, size_t size, bool *quote);
     /* The session's database changed (USE, select_db): for a library whose
      * reconnect does not follow it by itself (may be NULL). */
     void (*note_database)(void *backend, const char *db, size_t len);
-    /* The handle is no longer managed (the driver forgets it): free what
-     * the adapter keeps in its backend state (may be NULL). */
+
+    /* -- the handle changes hands (may be NULL) -- */
+    /* goneshim starts managing a connection the application made: keep
+     * what the application asked of the library that would interfere (its
+     * own reconnect), and switch that off. */
+    void (*take_over)(void *conn, void *backend);
+    /* goneshim stops managing it (the application closed or killed it
+     * itself): give the library back what the application asked. */
+    void (*step_aside)(void *conn, void *backend);
+    /* The handle is forgotten: free what the adapter keeps in its backend
+     * state. */
     void (*release)(void *backend);
 
     /* The library reports a failed send to the application beyond the

@@ -41,6 +41,15 @@ struct gs_connection *driver_find(void *conn);
 void driver_detach(void *conn);
 /* The adapter's part of the state (connection_ops.backend_size bytes). */
 void *driver_backend(struct gs_connection *c);
+/* The application closed or killed its own connection (mysqli::kill of
+ * its own id, mysqli_close while a statement still holds the connection):
+ * goneshim steps aside, and every call behaves as without it, until the
+ * application (or its library, by its own reconnect option) connects
+ * again. */
+void driver_closed_by_application(struct gs_connection *c, void *conn);
+/* The application reconnected the handle itself (mariadb_reconnect): a new
+ * session, as after a connect; its statements are the library's business. */
+void driver_connected_by_application(struct gs_connection *c, void *conn);
 
 /* ---- statements ---- */
 
@@ -63,12 +72,14 @@ enum driver_command_kind {
     DRIVER_CHANGE_USER, /* ends the session, like a ROLLBACK */
     DRIVER_RESET_CONNECTION,
     DRIVER_SET_OPTION,  /* a protocol option (multi-statements) */
+    DRIVER_KILL,        /* number: the connection id */
 };
 
 struct driver_command {
     enum driver_command_kind kind;
     const char *text;
     size_t len;
+    unsigned long long number;
 };
 
 bool driver_command(struct gs_connection *c, void *conn, const struct driver_command *cmd, real_call real,

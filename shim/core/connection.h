@@ -8,9 +8,11 @@
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "backend.h"
 #include "class_cache.h"
+#include "server_profile.h"
 #include "session_guard.h"
 #include "session_replay.h"
 #include "statement_class.h"
@@ -26,15 +28,25 @@ struct gs_connection {
     struct session_guard guard;
     struct session_replay replay;
     struct class_cache classes;
+    struct server_profile server; /* what the classes are computed for */
     /* The connection's socket, read once per connection: the probe peeks
      * at it before every statement. */
     int fd;
+    /* The application closed or killed it itself: calls pass straight
+     * through until a connection other than `closed_thread` is there. */
+    bool closed_by_application;
+    unsigned long long closed_thread;
+    /* Counts the sessions the application started on the handle (connect,
+     * its own reconnect): statements of an older one are not goneshim's to
+     * prepare again. */
+    unsigned application_epoch;
     /* Counts the connections this handle has had: a prepared statement
      * made under an older one must be prepared again before it runs. */
     unsigned generation;
     /* The statement between send and read, on the two-step path. */
     bool pending;
-    bool pending_in_transaction;
+    unsigned pending_status;
+    uint64_t pending_sent_ns;
     struct statement_class pending_class;
     size_t pending_len; /* 0: the text was not kept */
     char pending_sql[PENDING_SQL_MAX];
@@ -49,6 +61,7 @@ struct gs_statement {
     size_t len;
     struct statement_class class;
     unsigned generation;      /* gs_connection.generation it was prepared under */
+    unsigned application_epoch; /* gs_connection.application_epoch, likewise */
     unsigned params, fields;  /* its shape when the application prepared it */
     bool long_data_sent;      /* since the last execute */
     alignas(max_align_t) unsigned char backend[];

@@ -1,9 +1,9 @@
 /* session_driver.c - the decisions of session_guard, carried out, the same
  * way for every client library (see driver.h): the lifecycle of connection
  * records, the liveness probe, reconnecting with back-off, restoring the
- * session, the one retry, the repair after a lost connection, recording
- * SET statements. Everything about a particular library is behind struct
- * connection_ops. */
+ * session, the one resend, the repair after a lost connection, recording
+ * what the session holds. Everything about a particular library is behind
+ * struct connection_ops; every decision is session_guard's. */
 #include "driver.h"
 
 #include <stdarg.h>
@@ -20,19 +20,22 @@
 #include "set_statement.h"
 #include "shim_runtime.h"
 #include "socket_probe.h"
+#include "statement_parsers.h"
 
 /* Classes of the commands that are not SQL text, the same for every
  * library. */
-static const struct statement_class class_commit = {STMT_COMMIT, 0, 0, false};
-static const struct statement_class class_rollback = {STMT_ROLLBACK, 0, 0, true};
-static const struct statement_class class_session_setting = {STMT_SET, 0, 0, true};
-static const struct statement_class class_use = {STMT_USE, 0, 0, true};
+static const struct statement_class class_commit = {STMT_COMMIT, 0, 0, 0, false};
+static const struct statement_class class_rollback = {STMT_ROLLBACK, 0, 0, 0, true};
+static const struct statement_class class_session_setting = {STMT_SET, 0, 0, 0, true};
+static const struct statement_class class_use = {STMT_USE, 0, 0, 0, true};
 /* A ping, and a prepare: they run nothing, so they are safe to send
  * again; and like everything they are refused inside a lost transaction. */
-const struct statement_class class_harmless = {STMT_READ, 0, 0, true};
+const struct statement_class class_harmless = {STMT_READ, 0, 0, 0, true};
 /* change_user and reset_connection end the session, and with it any
  * transaction, like a ROLLBACK: they are allowed on a lost transaction. */
-static const struct statement_class class_session_reset = {STMT_ROLLBACK, 0, 0, true};
+static const struct statement_class class_session_reset = {STMT_ROLLBACK, 0, 0, 0, true};
+/* KILL of another connection: a write. */
+static const struct statement_class class_kill = {STMT_WRITE, 0, 0, CLASS_KILL, false};
 
 static struct registry connections;
 
@@ -50,12 +53,32 @@ void driver_log(const void *handle, const char *fmt, ...)
 
 /* ---- lifecycle ---- */
 
-static void session_start(struct gs_connection *c, void *conn)
+/* The connection in the handle is new: read what the driver needs of it. */
+static void link_start(struct gs_connection *c, void *conn)
 {
     c->fd = c->ops->socket_fd(conn);
+    socket_enable_keepalive(c->fd, driver_env->config->keepalive_ns);
+    struct server_profile server;
+    server_profile_from_version(c->ops->server_version(conn), &server);
+    if (server.flavour != c->server.flavour || server.version != c->server.version) {
+        /* What is a builtin, so which statements are reads, changed. */
+        c->server = server;
+        memset(&c->classes, 0, sizeof c->classes);
+    }
+}
+
+/* The application connected, or reset the session: nothing of an older
+ * session carries over. */
+static void session_start(struct gs_connection *c, void *conn)
+{
+    link_start(c, conn);
     session_replay_clear(&c->replay);
     c->pending = false;
-    guard_session_renewed(&c->guard, driver_env->coarse_ns());
+    c->closed_by_application = false;
+    c->application_epoch++;
+    guard_session_started(&c->guard, driver_env->coarse_ns());
+    if (c->ops->take_over != NULL)
+        c->ops->take_over(conn, c->backend);
 }
 
 struct gs_connection *driver_attach(void *conn, const struct connection_ops *ops)
@@ -76,11 +99,26 @@ struct gs_connection *driver_attach(void *conn, const struct connection_ops *ops
     return c;
 }
 
+/* A handle the application closed or killed itself has a live connection
+ * again: the library reconnected it on its own (the application's own
+ * reconnect option), or the application connected it again. */
+static bool connected_again(struct gs_connection *c, void *conn)
+{
+    return !c->ops->link_dropped(conn) && c->ops->thread_id(conn) != c->closed_thread;
+}
+
 struct gs_connection *driver_find(void *conn)
 {
     if (shim_in_real_call() || conn == NULL || !shim_active())
         return NULL;
-    return registry_lookup(&connections, conn);
+    struct gs_connection *c = registry_lookup(&connections, conn);
+    if (__builtin_expect(c != NULL && c->closed_by_application, 0)) {
+        if (!connected_again(c, conn))
+            return NULL; /* the library does what it would without goneshim */
+        session_start(c, conn);
+        driver_log(conn, "connected again by the application's library; managed again");
+    }
+    return c;
 }
 
 void driver_detach(void *conn)
@@ -108,29 +146,47 @@ bool driver_has_pending(const struct gs_connection *c)
     return c->pending;
 }
 
+void driver_closed_by_application(struct gs_connection *c, void *conn)
+{
+    if (c->closed_by_application)
+        return;
+    c->closed_by_application = true;
+    c->closed_thread = c->ops->thread_id(conn);
+    c->pending = false;
+    if (c->ops->step_aside != NULL)
+        c->ops->step_aside(conn, c->backend);
+    driver_log(conn, "the application closed or killed its own connection %llu: it is not reconnected",
+               c->closed_thread);
+}
+
+void driver_connected_by_application(struct gs_connection *c, void *conn)
+{
+    c->generation++;
+    session_start(c, conn);
+}
+
 /* ---- liveness ---- */
 
-static bool in_transaction(const struct gs_connection *c, void *conn)
-{
-    return (c->ops->server_status(conn) & GS_STATUS_IN_TRANS) != 0;
-}
-
-static bool autocommit_on(const struct gs_connection *c, void *conn)
-{
-    return (c->ops->server_status(conn) & GS_STATUS_AUTOCOMMIT) != 0;
-}
+/* What one statement needs from its start to its end. */
+struct statement_run {
+    struct statement_class cls;
+    const char *sql; /* its text, or NULL (a command; the text not kept) */
+    size_t len;
+    unsigned status_before;
+    uint64_t sent_ns; /* coarse clock, when the probe looked */
+};
 
 /* Why a handle is known dead right now, or REASON_NONE. `repeatable`:
  * the statement about to be sent would be sent again after a failure
  * after send (see guard_liveness_check). */
-static enum guard_reason probe(struct gs_connection *c, void *conn, bool repeatable)
+static enum guard_reason probe(struct gs_connection *c, void *conn, bool repeatable, uint64_t now)
 {
     const struct connection_ops *ops = c->ops;
     const struct goneshim_config *cfg = driver_env->config;
     if (ops->link_dropped(conn))
         return REASON_LIBRARY_DROPPED;
-    enum liveness_check check = guard_liveness_check(&c->guard, cfg, driver_env->coarse_ns(), ops->drained(conn),
-                                                     repeatable && !ops->must_probe_before_send);
+    enum liveness_check check =
+        guard_liveness_check(&c->guard, cfg, now, ops->drained(conn), repeatable && !ops->must_probe_before_send);
     if (check == CHECK_NONE)
         return REASON_NONE;
 
@@ -148,12 +204,24 @@ static enum guard_reason probe(struct gs_connection *c, void *conn, bool repeata
 
 /* ---- reconnecting ---- */
 
+/* Runs "SET last_insert_id = N" on the fresh connection. */
+static bool restore_insert_id(struct gs_connection *c, void *conn)
+{
+    unsigned long long id = guard_insert_id_to_restore(&c->guard);
+    if (id == 0)
+        return true;
+    char sql[64];
+    int n = snprintf(sql, sizeof sql, "SET last_insert_id = %llu", id);
+    return c->ops->run_sql(conn, sql, (size_t)n);
+}
+
 /* Session settings the library's reconnect does not carry over. */
 static bool restore_session(struct gs_connection *c, void *conn, bool autocommit)
 {
     const struct connection_ops *ops = c->ops;
     shim_depth++;
-    bool ok = autocommit_on(c, conn) == autocommit || ops->set_autocommit(conn, autocommit);
+    bool ok = ((ops->server_status(conn) & GS_STATUS_AUTOCOMMIT) != 0) == autocommit ||
+              ops->set_autocommit(conn, autocommit);
     for (struct replay_entry *e = c->replay.head; ok && e != NULL; e = e->next) {
         if (!ops->run_sql(conn, e->sql, e->sql_len)) {
             struct error_snapshot err;
@@ -162,6 +230,8 @@ static bool restore_session(struct gs_connection *c, void *conn, bool autocommit
             ok = false;
         }
     }
+    if (ok)
+        ok = restore_insert_id(c, conn);
     if (ok && ops->restore_extra != NULL)
         ok = ops->restore_extra(conn, c->backend);
     shim_depth--;
@@ -180,8 +250,9 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
     uint64_t started = env->precise_ns();
     uint64_t deadline = started + budget_ns;
     uint64_t idle_ns = env->coarse_ns() - c->guard.last_used_ns;
-    bool autocommit = autocommit_on(c, conn);
+    bool autocommit = (ops->server_status(conn) & GS_STATUS_AUTOCOMMIT) != 0;
     unsigned long long old_thread = ops->thread_id(conn);
+    unsigned long long client_insert_id = ops->insert_id(conn);
     unsigned attempt = 0;
 
     for (;; attempt++) {
@@ -204,14 +275,18 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
     }
 
     c->generation++; /* server-side prepared statements are gone */
-    c->fd = ops->socket_fd(conn);
-    if (!restore_session(c, conn, autocommit)) {
+    link_start(c, conn);
+    bool restored = restore_session(c, conn, autocommit);
+    guard_link_replaced(&c->guard);
+    if (!restored) {
         /* Never hand out a connection whose session differs from what the
          * application set up: close it, so the next statement tries again
          * (and fails the same way if the setting is now refused). */
         ops->drop_link(conn);
         return false;
     }
+    /* What mysql_insert_id() said before is what it still says. */
+    ops->set_insert_id(conn, client_insert_id);
     if (renew_session)
         guard_session_renewed(&c->guard, env->coarse_ns());
     driver_log(conn,
@@ -239,10 +314,18 @@ static void repair_after_failure(struct gs_connection *c, void *conn, enum guard
 
 /* ---- one statement ---- */
 
-static void set_gone_error(struct gs_connection *c, void *conn)
+/* The error of a statement the rules refuse unsent. */
+static void set_refusal_error(struct gs_connection *c, void *conn, enum guard_reason why)
 {
     static const struct error_snapshot gone = {GS_ER_SERVER_GONE, GS_SQLSTATE_UNKNOWN, "Server has gone away"};
-    c->ops->set_error(conn, &gone);
+    /* The server's own answer in a session whose XA transaction is
+     * prepared, with the reason. */
+    static const struct error_snapshot xa = {
+        GS_ER_XAER_RMFAIL, GS_SQLSTATE_XA,
+        "XAER_RMFAIL: The command cannot be executed when global transaction is in the  PREPARED state "
+        "(goneshim: the connection was lost; the prepared XA transaction waits in the server for XA COMMIT or "
+        "XA ROLLBACK)"};
+    c->ops->set_error(conn, why == REASON_XA_PREPARED ? &xa : &gone);
 }
 
 static void log_decision(struct gs_connection *c, void *conn, const struct guard_decision *d)
@@ -265,42 +348,77 @@ static void after_failure(struct gs_connection *c, void *conn)
 /* Before sending: check liveness and apply the rules. False when the
  * statement must fail (the error is set on the handle). `repeatable`: the
  * caller keeps what it needs to send it again. */
-static bool statement_begin(struct gs_connection *c, void *conn, const struct statement_class *cls,
-                            enum guard_reason known_dead, bool repeatable)
+static bool statement_begin(struct gs_connection *c, void *conn, struct statement_run *run, bool repeatable)
 {
-    enum guard_reason dead =
-        known_dead != REASON_NONE ? known_dead : probe(c, conn, repeatable && cls->retry_safe);
-    struct guard_decision d = guard_before_statement(&c->guard, cls, dead, in_transaction(c, conn));
+    run->sent_ns = driver_env->coarse_ns();
+    enum guard_reason dead = probe(c, conn, repeatable && run->cls.retry_safe, run->sent_ns);
+    struct guard_decision d = guard_before_statement(&c->guard, &run->cls, dead, c->ops->server_status(conn));
     switch (d.action) {
-    case GUARD_FAIL_GONE:
-        set_gone_error(c, conn);
+    case GUARD_FAIL:
+        set_refusal_error(c, conn, d.reason);
         log_decision(c, conn, &d);
         after_failure(c, conn);
         return false;
     case GUARD_RECONNECT_AND_SEND:
-        return reconnect_in_place(c, conn, d.reason, driver_env->config->reconnect_timeout_ns, true);
+        if (!reconnect_in_place(c, conn, d.reason, driver_env->config->reconnect_timeout_ns, true))
+            return false;
+        run->sent_ns = driver_env->coarse_ns();
+        return true;
     default:
         return true;
     }
 }
 
-static enum statement_outcome outcome_of(struct gs_connection *c, void *conn, bool ok)
+/* Was it the link that failed, rather than the statement? The library
+ * dropped it, or the server closed it (an error packet can be its last
+ * word: KILL, shutdown). Read from the link, not from a list of error
+ * numbers: over TLS the same death reads "unexpected eof" (2026). */
+static bool link_lost(struct gs_connection *c, void *conn)
 {
-    if (ok)
-        return OUTCOME_OK;
-    struct error_snapshot err;
-    c->ops->save_error(conn, &err);
-    return guard_is_connection_lost(err.code) ? OUTCOME_CONNECTION_LOST : OUTCOME_SERVER_ERROR;
+    return c->ops->link_dropped(conn) || socket_peer_state(c->fd) == PEER_CLOSED;
 }
 
-/* After the answer (or its absence). True when the statement must be sent
- * again on the fresh connection that was just made. */
-static bool statement_end(struct gs_connection *c, void *conn, const struct statement_class *cls, bool ok,
-                          bool was_in_transaction, bool retried)
+/* A KILL the application sent: did it close its own connection? */
+static bool killed_itself(struct gs_connection *c, void *conn, const struct statement_run *run)
+{
+    bool known = false, query_only = false;
+    unsigned long long target = 0;
+    if (run->sql != NULL)
+        parse_kill_statement(run->sql, run->len, &known, &target, &query_only);
+    return guard_kill_closes_own(known, target, query_only, c->ops->thread_id(conn), link_lost(c, conn));
+}
+
+enum after { DONE, SEND_AGAIN };
+
+/* After the answer (or its absence). SEND_AGAIN when the statement must be
+ * sent again on the fresh connection that was just made. */
+static enum after statement_end(struct gs_connection *c, void *conn, const struct statement_run *run, bool ok,
+                                bool while_sending, bool retried)
 {
     const struct driver_env *env = driver_env;
-    struct guard_decision d = guard_after_statement(&c->guard, cls, outcome_of(c, conn, ok), was_in_transaction,
-                                                    retried, env->config, env->coarse_ns());
+    if (__builtin_expect((run->cls.flags & CLASS_KILL) != 0, 0) && killed_itself(c, conn, run)) {
+        driver_closed_by_application(c, conn);
+        return DONE;
+    }
+    struct statement_result r = {
+        .outcome = OUTCOME_OK, .length = run->len, .status_before = run->status_before, .retried = retried};
+    if (ok) {
+        if (run->cls.flags & CLASS_SETS_INSERT_ID) {
+            r.insert_id = c->ops->insert_id(conn);
+            r.insert_id_exact = r.insert_id != 0 && run->sql != NULL &&
+                                statement_insert_id_certain(run->sql, run->len, r.insert_id);
+        }
+    } else {
+        r.outcome = while_sending || link_lost(c, conn) ? OUTCOME_LINK_LOST : OUTCOME_SERVER_ERROR;
+        r.while_sending = while_sending;
+        r.elapsed_ns = env->coarse_ns() - run->sent_ns;
+        struct error_snapshot err;
+        c->ops->save_error(conn, &err);
+        r.answered = err.code != 0 && (err.code < GS_ER_CLIENT_FIRST || err.code > GS_ER_CLIENT_LAST);
+    }
+    /* The send time, not the end: idle and busy are measured from it
+     * (one clock read per statement). */
+    struct guard_decision d = guard_after_statement(&c->guard, &run->cls, &r, env->config, run->sent_ns);
     if (d.action != GUARD_RECONNECT_AND_RETRY) {
         if (!ok) {
             log_decision(c, conn, &d);
@@ -308,26 +426,58 @@ static bool statement_end(struct gs_connection *c, void *conn, const struct stat
                 repair_after_failure(c, conn, d.reason);
             after_failure(c, conn);
         }
-        return false;
+        return DONE;
     }
     struct error_snapshot err;
     c->ops->save_error(conn, &err);
     if (!reconnect_in_place(c, conn, d.reason, env->config->reconnect_timeout_ns, true))
-        return false;
-    driver_log(conn, "sending again a statement that is safe to repeat (it had failed with %u)", err.code);
-    return true;
+        return DONE;
+    driver_log(conn, "sending again a statement that is safe to send again (it had failed with %u: %s)", err.code,
+               guard_reason_text(d.reason));
+    return SEND_AGAIN;
 }
 
-bool driver_run(struct gs_connection *c, void *conn, const struct statement_class *cls, real_call real, void *arg)
+bool driver_run(struct gs_connection *c, void *conn, const struct statement_class *cls, const char *sql,
+                size_t len, real_call real, void *arg)
 {
-    if (!statement_begin(c, conn, cls, REASON_NONE, true))
+    struct statement_run run = {*cls, sql, len, 0, 0};
+    if (!statement_begin(c, conn, &run, true))
         return false;
     for (bool retried = false;; retried = true) {
-        bool was_in_transaction = in_transaction(c, conn);
+        run.status_before = c->ops->server_status(conn);
         bool ok = SHIM_REAL_CALL(real(conn, arg));
-        if (!statement_end(c, conn, cls, ok, was_in_transaction, retried))
+        if (statement_end(c, conn, &run, ok, false, retried) == DONE)
             return ok;
+        run.sent_ns = driver_env->coarse_ns();
     }
+}
+
+/* ---- what a successful statement changed ---- */
+
+/* A SET whose value is an expression: the value it produced, read back,
+ * as the text to replay (`name = 'value'`). False when it cannot be. */
+static bool setting_in_force(struct gs_connection *c, void *conn, const struct set_assignment *a, char *text,
+                             size_t size, size_t *text_len)
+{
+    if (c->ops->read_variable == NULL)
+        return false;
+    char value[1024];
+    bool quote = true;
+    if (!SHIM_REAL_CALL(c->ops->read_variable(conn, a->key, value, sizeof value, &quote)))
+        return false;
+    size_t n = (size_t)snprintf(text, size, "%s = %s", a->key, quote ? "'" : "");
+    for (const char *v = value; *v != '\0' && n + 3 < size; v++) {
+        if (quote && (*v == '\'' || *v == '\\'))
+            text[n++] = '\\';
+        text[n++] = *v;
+    }
+    if (n + 2 >= size)
+        return false;
+    if (quote)
+        text[n++] = '\'';
+    text[n] = '\0';
+    *text_len = n;
+    return true;
 }
 
 /* A successful SET changes what a reconnect must replay. */
@@ -338,7 +488,19 @@ static void note_set(struct gs_connection *c, void *conn, const char *sql, size_
     if (parsed.status != SET_PARSE_OK)
         return; /* the classifier already marked the session unrestorable */
     for (unsigned i = 0; i < parsed.n; i++) {
-        if (!session_replay_record(&c->replay, &parsed.assignments[i])) {
+        struct set_assignment a = parsed.assignments[i];
+        char text[1200];
+        if (!a.value_literal) {
+            /* Replay the value in force, not the expression: CONCAT(@@sql_mode,
+             * ',X') evaluated again on a fresh session gives another mode. */
+            if (!setting_in_force(c, conn, &a, text, sizeof text, &a.text_len)) {
+                driver_log(conn, "cannot read back the value of %s; a lost connection will be reported", a.key);
+                c->guard.unrestorable |= STATE_UNREPLAYABLE_SETTINGS;
+                continue;
+            }
+            a.text = text;
+        }
+        if (!session_replay_record(&c->replay, &a)) {
             driver_log(conn, "too many session settings to replay; a lost connection will be reported");
             c->guard.unrestorable |= STATE_UNREPLAYABLE_SETTINGS;
             return;
@@ -346,7 +508,6 @@ static void note_set(struct gs_connection *c, void *conn, const char *sql, size_
     }
 }
 
-/* What a statement that succeeded changed in the session. */
 static void note_success(struct gs_connection *c, void *conn, const struct statement_class *cls, const char *sql,
                          size_t len)
 {
@@ -360,72 +521,68 @@ static void note_success(struct gs_connection *c, void *conn, const struct state
     }
 }
 
-/* Sends a statement of `len` bytes; the caller keeps `sql` valid until
- * it is answered. True when sent (c->pending set). */
-static bool send_statement(struct gs_connection *c, void *conn, const struct statement_class *cls, const char *sql,
-                           size_t len, bool repeatable)
-{
-    c->pending = false;
-    if (!statement_begin(c, conn, cls, REASON_NONE, repeatable))
-        return false;
-    for (bool resent = false;; resent = true) {
-        c->pending_in_transaction = in_transaction(c, conn);
-        if (SHIM_REAL_CALL(c->ops->send_sql(conn, sql, len))) {
-            c->pending = true;
-            c->pending_class = *cls;
-            return true;
-        }
-        /* A failed send means the server never got the whole statement:
-         * like a connection found dead before sending, whatever it is. */
-        if (resent || outcome_of(c, conn, false) != OUTCOME_CONNECTION_LOST ||
-            !statement_begin(c, conn, cls, REASON_SEND_FAILED, false)) {
-            after_failure(c, conn);
-            return false;
-        }
-    }
-}
+/* ---- statements as text ---- */
 
-/* Reads the answer of the pending statement; `sql` is its text to send
- * again, or NULL if it was not kept. */
-static bool read_answer(struct gs_connection *c, void *conn, const char *sql, size_t len)
+/* Sends, reads, and sends again when the rules say so. `pending`: the
+ * two-step path, which stops after a successful send. */
+static bool run_text(struct gs_connection *c, void *conn, struct statement_run *run, bool retried)
 {
-    c->pending = false;
-    for (bool retried = false;; retried = true) {
+    for (;; retried = true) {
+        run->status_before = c->ops->server_status(conn);
+        if (!SHIM_REAL_CALL(c->ops->send_sql(conn, run->sql, run->len))) {
+            if (statement_end(c, conn, run, false, true, retried) == DONE)
+                return false;
+            run->sent_ns = driver_env->coarse_ns();
+            continue;
+        }
         bool ok = SHIM_REAL_CALL(c->ops->read_result(conn));
-        if (!statement_end(c, conn, &c->pending_class, ok, c->pending_in_transaction, retried)) {
-            if (ok && sql != NULL)
-                note_success(c, conn, &c->pending_class, sql, len);
+        if (statement_end(c, conn, run, ok, false, retried) == DONE) {
+            if (ok && (run->cls.kind == STMT_SET || run->cls.kind == STMT_USE))
+                note_success(c, conn, &run->cls, run->sql, run->len);
             return ok;
         }
-        c->pending_in_transaction = in_transaction(c, conn);
-        if (!SHIM_REAL_CALL(c->ops->send_sql(conn, sql, len)))
-            return false;
+        run->sent_ns = driver_env->coarse_ns();
     }
 }
 
 bool driver_query(struct gs_connection *c, void *conn, const char *sql, size_t len)
 {
-    struct statement_class cls;
-    classify_cached(&c->classes, sql, len, &cls);
-    if (!send_statement(c, conn, &cls, sql, len, true))
+    struct statement_run run = {.sql = sql, .len = len};
+    classify_cached(&c->classes, sql, len, &c->server, &run.cls);
+    if (!statement_begin(c, conn, &run, true))
         return false;
-    return read_answer(c, conn, sql, len);
+    return run_text(c, conn, &run, false);
 }
 
 bool driver_send(struct gs_connection *c, void *conn, const char *sql, size_t len)
 {
-    struct statement_class cls;
-    classify_cached(&c->classes, sql, len, &cls);
+    struct statement_run run = {.sql = sql, .len = len};
+    classify_cached(&c->classes, sql, len, &c->server, &run.cls);
     bool keep = len <= PENDING_SQL_MAX;
-    if (!send_statement(c, conn, &cls, sql, len, keep))
+    c->pending = false;
+    if (!statement_begin(c, conn, &run, keep))
         return false;
+    for (bool retried = false;; retried = true) {
+        run.status_before = c->ops->server_status(conn);
+        if (SHIM_REAL_CALL(c->ops->send_sql(conn, sql, len)))
+            break;
+        if (statement_end(c, conn, &run, false, true, retried) == DONE)
+            return false;
+        run.sent_ns = driver_env->coarse_ns();
+    }
+    /* Sent: the application reads the answer later, when `sql` may be
+     * gone. What a resend or the record needs is kept. */
+    c->pending = true;
+    c->pending_class = run.cls;
+    c->pending_status = run.status_before;
+    c->pending_sent_ns = run.sent_ns;
     c->pending_len = keep ? len : 0;
     if (keep) {
         memcpy(c->pending_sql, sql, len);
     } else {
         c->pending_class.retry_safe = false;
         /* Not kept, so not recordable: a lost session is reported. */
-        if (cls.kind == STMT_SET || cls.kind == STMT_USE)
+        if (run.cls.kind == STMT_SET || run.cls.kind == STMT_USE)
             c->pending_class.creates |= STATE_UNREPLAYABLE_SETTINGS;
     }
     return true;
@@ -433,7 +590,17 @@ bool driver_send(struct gs_connection *c, void *conn, const char *sql, size_t le
 
 bool driver_read(struct gs_connection *c, void *conn)
 {
-    return read_answer(c, conn, c->pending_len != 0 ? c->pending_sql : NULL, c->pending_len);
+    c->pending = false;
+    struct statement_run run = {c->pending_class, c->pending_len != 0 ? c->pending_sql : NULL, c->pending_len,
+                                c->pending_status, c->pending_sent_ns};
+    bool ok = SHIM_REAL_CALL(c->ops->read_result(conn));
+    if (statement_end(c, conn, &run, ok, false, false) == DONE) {
+        if (ok && run.sql != NULL && (run.cls.kind == STMT_SET || run.cls.kind == STMT_USE))
+            note_success(c, conn, &run.cls, run.sql, run.len);
+        return ok;
+    }
+    run.sent_ns = driver_env->coarse_ns();
+    return run_text(c, conn, &run, true);
 }
 
 /* ---- commands that are not SQL text ---- */
@@ -458,6 +625,8 @@ static const struct statement_class *command_class(enum driver_command_kind kind
     case DRIVER_CHANGE_USER:
     case DRIVER_RESET_CONNECTION:
         return &class_session_reset;
+    case DRIVER_KILL:
+        return &class_kill;
     case DRIVER_PING:
         break;
     }
@@ -466,7 +635,15 @@ static const struct statement_class *command_class(enum driver_command_kind kind
 
 bool driver_command(struct gs_connection *c, void *conn, const struct driver_command *cmd, real_call real, void *arg)
 {
-    if (!driver_run(c, conn, command_class(cmd->kind), real, arg))
+    if (cmd->kind == DRIVER_KILL &&
+        guard_kill_closes_own(true, cmd->number, false, c->ops->thread_id(conn), false)) {
+        /* The application kills its own connection: exactly what the
+         * library does, and goneshim steps aside. */
+        bool ok = SHIM_REAL_CALL(real(conn, arg));
+        driver_closed_by_application(c, conn);
+        return ok;
+    }
+    if (!driver_run(c, conn, command_class(cmd->kind), NULL, 0, real, arg))
         return false;
     switch (cmd->kind) {
     case DRIVER_SELECT_DB:
@@ -484,7 +661,7 @@ bool driver_command(struct gs_connection *c, void *conn, const struct driver_com
         /* The application reset the session itself: nothing of the old
          * one is to be restored. */
         session_replay_clear(&c->replay);
-        guard_session_renewed(&c->guard, driver_env->coarse_ns());
+        guard_session_started(&c->guard, driver_env->coarse_ns());
         break;
     default:
         break;

@@ -13,8 +13,10 @@
 /* A ping or a prepare: runs nothing, so safe to send again. */
 extern const struct statement_class class_harmless;
 
-/* Runs one real call of class `cls` under the rules: probe, reconnect or
- * refuse before it, retry or repair after it. */
-bool driver_run(struct gs_connection *c, void *conn, const struct statement_class *cls, real_call real, void *arg);
+/* Runs one real call of class `cls` (SQL text `sql`, or NULL) under the
+ * rules: probe, reconnect or refuse before it, send again or repair after
+ * it. */
+bool driver_run(struct gs_connection *c, void *conn, const struct statement_class *cls, const char *sql,
+                size_t len, real_call real, void *arg);
 
 #endif

@@ -2,6 +2,7 @@
 #include "session_guard.h"
 
 #include "config.h"
+#include "protocol.h"
 
 enum liveness_check guard_liveness_check(const struct session_guard *g,
                                          const struct goneshim_config *cfg, uint64_t now_ns,
@@ -36,109 +37,281 @@ static struct guard_decision decide(enum guard_action action, enum guard_reason 
     return d;
 }
 
+static bool is_rollback(const struct statement_class *c)
+{
+    return c->kind == STMT_ROLLBACK || c->kind == STMT_XA_ROLLBACK;
+}
+
+/* The link died while the transaction was open: it is lost, and if it was
+ * (or may have become) a prepared XA transaction, the server keeps it. */
+static void lose_transaction(struct session_guard *g, const struct statement_class *c)
+{
+    g->lost_transaction = true;
+    g->xa_survives = g->xa == XA_PREPARED || c->kind == STMT_XA_PREPARE;
+}
+
+static struct guard_decision before_lost_transaction(struct session_guard *g, const struct statement_class *c,
+                                                     enum guard_reason dead_reason)
+{
+    enum guard_action go = dead_reason == REASON_NONE ? GUARD_SEND : GUARD_RECONNECT_AND_SEND;
+    if (g->xa_survives) {
+        /* The prepared XA transaction waits in the server, on no
+         * connection: XA COMMIT and XA ROLLBACK reach it from any, and XA
+         * RECOVER lists it. Anything else gets the server's own answer for
+         * a session with a prepared XA transaction, which is the truth: a
+         * plain ROLLBACK or COMMIT "succeeding" on a fresh connection
+         * would not be. */
+        if (c->kind == STMT_XA_COMMIT || c->kind == STMT_XA_ROLLBACK || c->kind == STMT_READ)
+            return decide(go, REASON_XA_PREPARED);
+        return decide(GUARD_FAIL, REASON_XA_PREPARED);
+    }
+    /* Only a ROLLBACK ends a lost transaction. Anything else (COMMIT,
+     * the next INSERT, SET autocommit=1, START TRANSACTION: all would
+     * run outside the transaction they belong to) keeps failing. A live
+     * connection here is a fresh one the driver already made (the old one
+     * died with the transaction): the ROLLBACK can go. */
+    if (is_rollback(c))
+        return decide(go, REASON_ROLLBACK_OF_LOST);
+    return decide(GUARD_FAIL, REASON_LOST_TRANSACTION);
+}
+
 struct guard_decision guard_before_statement(struct session_guard *g,
                                              const struct statement_class *c,
-                                             enum guard_reason dead_reason, bool in_transaction)
+                                             enum guard_reason dead_reason, unsigned server_status)
 {
-    if (g->lost_transaction) {
-        /* Only a ROLLBACK ends a lost transaction. Anything else (COMMIT,
-         * the next INSERT, SET autocommit=1, START TRANSACTION: all would
-         * run outside the transaction they belong to) keeps failing. */
-        if (c->kind != STMT_ROLLBACK)
-            return decide(GUARD_FAIL_GONE, REASON_LOST_TRANSACTION);
-        /* A live connection here is a fresh one the adapter already made
-         * (the old one died with the transaction): the ROLLBACK can go. */
-        return decide(dead_reason == REASON_NONE ? GUARD_SEND : GUARD_RECONNECT_AND_SEND,
-                      REASON_ROLLBACK_OF_LOST);
+    if (g->lost_transaction)
+        return before_lost_transaction(g, c, dead_reason);
+    if (g->insert_id_stale && (c->flags & CLASS_READS_INSERT_ID)) {
+        /* An earlier reconnect lost LAST_INSERT_ID() and could not tell
+         * its value; this statement would read 0. */
+        g->insert_id_stale = false;
+        return decide(GUARD_FAIL, REASON_INSERT_ID_LOST);
     }
     if (dead_reason == REASON_NONE)
         return decide(GUARD_SEND, REASON_NONE);
 
-    if (in_transaction) {
+    if (server_status & GS_STATUS_IN_TRANS) {
         /* The server rolled the transaction back when the connection went.
-         * A ROLLBACK now has nothing left to undo: give a fresh connection. */
-        if (c->kind == STMT_ROLLBACK)
+         * A ROLLBACK now has nothing left to undo: give a fresh connection
+         * (unless a prepared XA transaction lives on: the rule above). */
+        if (is_rollback(c) && g->xa != XA_PREPARED)
             return decide(GUARD_RECONNECT_AND_SEND, REASON_ROLLBACK_OF_LOST);
-        g->lost_transaction = true;
-        return decide(GUARD_FAIL_GONE, REASON_IN_TRANSACTION);
+        lose_transaction(g, c);
+        return decide(GUARD_FAIL, REASON_IN_TRANSACTION);
     }
     if (g->unrestorable != 0) {
         /* The state died with the connection; say so once. The next
          * statement finds the handle still dead and, with nothing left to
          * lose, reconnects. */
         g->unrestorable = 0;
-        return decide(GUARD_FAIL_GONE, REASON_SESSION_STATE);
+        return decide(GUARD_FAIL, REASON_SESSION_STATE);
+    }
+    if (c->flags & CLASS_READS_PRIOR)
+        return decide(GUARD_FAIL, REASON_PRIOR_RESULT);
+    if ((c->flags & CLASS_READS_INSERT_ID) && g->insert_id_knowledge == INSERT_ID_UNCERTAIN) {
+        /* Reported now; the fresh session's value (0) is then the truth
+         * of a new session. */
+        g->insert_id_knowledge = INSERT_ID_NONE;
+        return decide(GUARD_FAIL, REASON_INSERT_ID_LOST);
     }
     return decide(GUARD_RECONNECT_AND_SEND, dead_reason);
 }
 
+/* What a successful statement changed. */
+static void note_success(struct session_guard *g, const struct statement_class *c,
+                         const struct statement_result *r)
+{
+    g->unrestorable = (g->unrestorable & ~c->releases) | c->creates;
+    switch (c->kind) {
+    case STMT_ROLLBACK:
+        g->lost_transaction = false;
+        break;
+    case STMT_XA_START:
+        g->xa = XA_ACTIVE;
+        break;
+    case STMT_XA_PREPARE:
+        g->xa = XA_PREPARED;
+        break;
+    case STMT_XA_COMMIT:
+    case STMT_XA_ROLLBACK:
+        g->xa = XA_NONE;
+        g->lost_transaction = false;
+        g->xa_survives = false;
+        break;
+    default:
+        break;
+    }
+    if (c->flags & CLASS_SETS_INSERT_ID) {
+        if (r->insert_id != 0) {
+            g->insert_id = r->insert_id;
+            g->insert_id_knowledge = r->insert_id_exact ? INSERT_ID_EXACT : INSERT_ID_UNCERTAIN;
+            if (r->insert_id_exact)
+                g->insert_id_stale = false;
+        } else if (c->flags & CLASS_CALLS_PROCEDURE) {
+            /* What a procedure sets stays set after it, out of sight. */
+            g->insert_id_knowledge = INSERT_ID_UNCERTAIN;
+        }
+    }
+}
+
+/* The answer was an error: the statement did not run, but it can still
+ * end a lost transaction's wait. */
+static void note_server_error(struct session_guard *g, const struct statement_class *c)
+{
+    /* XA ROLLBACK of an XA transaction lost before PREPARE: the server
+     * rolled it back with the connection and now says it does not know it
+     * (XAER_NOTA). It is over either way. */
+    if (g->lost_transaction && !g->xa_survives && c->kind == STMT_XA_ROLLBACK) {
+        g->lost_transaction = false;
+        g->xa = XA_NONE;
+    }
+}
+
+/* With autocommit off, a statement that works on tables starts a
+ * transaction (COMMIT, ROLLBACK, SET, USE, BEGIN do not). */
+static bool opens_transaction(const struct statement_class *c)
+{
+    return c->kind == STMT_READ || c->kind == STMT_WRITE || c->kind == STMT_UNKNOWN;
+}
+
+/* May a statement whose link died be sent again on a fresh connection? */
+static enum guard_reason resend_verdict(const struct statement_class *c, const struct statement_result *r,
+                                        const struct goneshim_config *cfg)
+{
+    if (r->retried)
+        return REASON_NOT_RETRY_SAFE;
+    if (r->answered)
+        return REASON_REFUSED_THEN_CLOSED; /* sent again, it would be refused again */
+    if (r->while_sending) {
+        /* The server never got the whole statement: nothing of it ran,
+         * whatever it is; unless its size was the reason. */
+        if (r->length > GUARD_RESEND_UNSENT_MAX)
+            return REASON_TOO_BIG_TO_RESEND;
+        return REASON_SEND_FAILED;
+    }
+    /* The server may or may not have run it. Only what is harmless to run
+     * twice goes again, once, and only if the link died before the server
+     * could have worked on it for long. */
+    if (!c->retry_safe || !cfg->retry_reads || (c->flags & CLASS_READS_PRIOR))
+        return REASON_NOT_RETRY_SAFE;
+    if (r->elapsed_ns >= GUARD_RESEND_WINDOW_NS)
+        return REASON_RAN_TOO_LONG;
+    return REASON_FAILED_AFTER_SEND;
+}
+
+static bool resend_allowed(enum guard_reason verdict)
+{
+    return verdict == REASON_SEND_FAILED || verdict == REASON_FAILED_AFTER_SEND;
+}
+
 struct guard_decision guard_after_statement(struct session_guard *g,
                                             const struct statement_class *c,
-                                            enum statement_outcome outcome,
-                                            bool was_in_transaction, bool retried,
+                                            const struct statement_result *r,
                                             const struct goneshim_config *cfg, uint64_t now_ns)
 {
     g->last_used_ns = now_ns;
 
-    if (outcome == OUTCOME_OK) {
-        g->unrestorable = (g->unrestorable & ~c->releases) | c->creates;
-        if (c->kind == STMT_ROLLBACK)
-            g->lost_transaction = false;
+    if (r->outcome == OUTCOME_OK) {
+        note_success(g, c, r);
         return decide(GUARD_REPORT, REASON_NONE);
     }
-    if (outcome == OUTCOME_SERVER_ERROR)
+    if (r->outcome == OUTCOME_SERVER_ERROR) {
+        note_server_error(g, c);
         return decide(GUARD_REPORT, REASON_NONE);
+    }
 
-    if (was_in_transaction) {
-        if (c->kind == STMT_ROLLBACK && !retried)
+    enum guard_reason verdict = resend_verdict(c, r, cfg);
+    if (g->lost_transaction) {
+        /* A statement sent on the fresh connection of a lost transaction
+         * (its ROLLBACK, an XA COMMIT) lost that one too. */
+        if (is_rollback(c) && !g->xa_survives && resend_allowed(verdict))
             return decide(GUARD_RECONNECT_AND_RETRY, REASON_ROLLBACK_OF_LOST);
-        g->lost_transaction = true;
+        if (g->xa_survives && c->kind == STMT_XA_COMMIT)
+            return decide(GUARD_REPORT, REASON_COMMIT_UNKNOWN);
+        return decide(GUARD_REPORT, REASON_LOST_TRANSACTION);
+    }
+    if (r->status_before & GS_STATUS_IN_TRANS) {
+        if (is_rollback(c) && g->xa != XA_PREPARED && !r->retried)
+            return decide(GUARD_RECONNECT_AND_RETRY, REASON_ROLLBACK_OF_LOST);
+        lose_transaction(g, c);
+        /* Under COMMIT (or XA COMMIT) the server may have committed before
+         * the link died: nobody can tell, and the application must hear it
+         * as the loss of its transaction. */
+        bool commit = c->kind == STMT_COMMIT || c->kind == STMT_XA_COMMIT;
+        return decide(GUARD_REPORT, commit ? REASON_COMMIT_UNKNOWN : REASON_IN_TRANSACTION);
+    }
+    if (!(r->status_before & GS_STATUS_AUTOCOMMIT) && opens_transaction(c)) {
+        /* Autocommit off: this statement opened the transaction. Nothing
+         * ran before it, so it may go again where a statement outside a
+         * transaction may; otherwise the transaction it began is lost. */
+        if (resend_allowed(verdict))
+            return decide(GUARD_RECONNECT_AND_RETRY, verdict);
+        lose_transaction(g, c);
         return decide(GUARD_REPORT, REASON_IN_TRANSACTION);
     }
     if (g->unrestorable != 0) {
         g->unrestorable = 0;
         return decide(GUARD_REPORT, REASON_SESSION_STATE);
     }
-    /* The server may or may not have run it. Only what is harmless to run
-     * twice goes again, and only once. */
-    if (c->retry_safe && cfg->retry_reads && !retried)
-        return decide(GUARD_RECONNECT_AND_RETRY, REASON_FAILED_AFTER_SEND);
-    return decide(GUARD_REPORT, REASON_NOT_RETRY_SAFE);
+    if (resend_allowed(verdict))
+        return decide(GUARD_RECONNECT_AND_RETRY, verdict);
+    return decide(GUARD_REPORT, verdict);
+}
+
+void guard_link_replaced(struct session_guard *g)
+{
+    g->xa = XA_NONE;
+    if (g->insert_id_knowledge == INSERT_ID_UNCERTAIN) {
+        g->insert_id_stale = true;
+        g->insert_id_knowledge = INSERT_ID_NONE;
+    }
 }
 
 void guard_session_renewed(struct session_guard *g, uint64_t now_ns)
 {
     g->lost_transaction = false;
+    g->xa_survives = false;
     g->unrestorable = 0;
     g->last_used_ns = now_ns;
 }
 
-bool guard_is_connection_lost(unsigned error_code)
+void guard_session_started(struct session_guard *g, uint64_t now_ns)
 {
-    switch (error_code) {
-    case 1053: /* ER_SERVER_SHUTDOWN */
-    case 1927: /* ER_CONNECTION_KILLED (MariaDB) */
-    case 2006: /* CR_SERVER_GONE_ERROR */
-    case 2013: /* CR_SERVER_LOST */
-    case 2055: /* CR_SERVER_LOST_EXTENDED */
-    case 4031: /* ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8.0.24+) */
-        return true;
-    default:
-        return false;
-    }
+    guard_session_renewed(g, now_ns);
+    g->xa = XA_NONE;
+    g->insert_id_knowledge = INSERT_ID_NONE;
+    g->insert_id = 0;
+    g->insert_id_stale = false;
+}
+
+unsigned long long guard_insert_id_to_restore(const struct session_guard *g)
+{
+    return g->insert_id_knowledge == INSERT_ID_EXACT ? g->insert_id : 0;
+}
+
+bool guard_kill_closes_own(bool target_known, unsigned long long target, bool query_only,
+                           unsigned long long own_id, bool link_gone)
+{
+    if (query_only)
+        return false; /* KILL QUERY ends a statement, not the connection */
+    if (target_known)
+        return target == own_id;
+    /* KILL USER, or an expression: it closed this connection if the link
+     * is gone now. */
+    return link_gone;
 }
 
 bool guard_is_transient_connect_error(unsigned error_code)
 {
     switch (error_code) {
-    case 1040: /* ER_CON_COUNT_ERROR: too many connections */
-    case 1053: /* ER_SERVER_SHUTDOWN */
-    case 1927: /* ER_CONNECTION_KILLED */
-    case 2002: /* CR_CONNECTION_ERROR: socket refused or missing */
-    case 2003: /* CR_CONN_HOST_ERROR: TCP refused or timed out */
-    case 2006:
-    case 2013: /* lost during the handshake: server shutting down */
-    case 2055:
+    case GS_ER_CON_COUNT:
+    case GS_ER_SERVER_SHUTDOWN:
+    case GS_ER_CONNECTION_KILLED:
+    case GS_ER_CONNECTION_ERROR:
+    case GS_ER_CONN_HOST_ERROR:
+    case GS_ER_SERVER_GONE:
+    case GS_ER_SERVER_LOST: /* lost during the handshake: server shutting down */
+    case GS_ER_SERVER_LOST_EXTENDED:
         return true;
     default:
         return false;
@@ -170,8 +343,24 @@ const char *guard_reason_text(enum guard_reason reason)
     case REASON_SEND_FAILED: return "connection found dead as the statement was sent";
     case REASON_IN_TRANSACTION: return "connection lost inside a transaction";
     case REASON_LOST_TRANSACTION: return "transaction was lost; waiting for ROLLBACK";
+    case REASON_COMMIT_UNKNOWN: return "connection lost under COMMIT: COMMIT outcome unknown";
+    case REASON_XA_PREPARED:
+        return "a prepared XA transaction outlived its connection; it waits in the server for XA COMMIT or XA "
+               "ROLLBACK";
     case REASON_SESSION_STATE: return "connection lost with session state that cannot be restored";
+    case REASON_PRIOR_RESULT:
+        return "connection lost; the statement reads what the previous statement left (FOUND_ROWS, ROW_COUNT, "
+               "warnings), which died with it";
+    case REASON_INSERT_ID_LOST: return "connection lost; LAST_INSERT_ID() could not be restored exactly";
     case REASON_NOT_RETRY_SAFE: return "connection died after a statement that may have run; not repeated";
+    case REASON_RAN_TOO_LONG:
+        return "connection died after the statement had been running (a read timeout, or a KILL of the query); "
+               "not repeated";
+    case REASON_TOO_BIG_TO_RESEND:
+        return "connection died while a long statement was sent, perhaps refused for its size "
+               "(max_allowed_packet); not repeated";
+    case REASON_REFUSED_THEN_CLOSED:
+        return "the server answered the statement with an error, then closed the connection; not repeated";
     case REASON_ROLLBACK_OF_LOST: return "ROLLBACK of a lost transaction";
     }
     return "unknown";

@@ -1,20 +1,36 @@
 /* session_guard.h - the rules: is this handle alive, may this statement run,
- * reconnect or fail?
+ * reconnect, send again, or fail?
  *
- * Pure and backend-neutral: every adapter (libmysqlclient, mysqlnd) turns
- * what it observes into these calls and carries out the answer. No rule
- * lives anywhere else. No I/O, no allocation, no clock: time comes in as an
- * argument so the rules are unit-tested without a server.
+ * Pure and backend-neutral: the driver (session_driver.c) turns what it
+ * observes into these calls and carries out the answer, the same way for
+ * every client library. Every decision goneshim takes about a connection is
+ * taken here. No I/O, no allocation, no clock: time comes in as an argument
+ * so the rules are unit-tested without a server.
  */
 #ifndef GONESHIM_SESSION_GUARD_H
 #define GONESHIM_SESSION_GUARD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "statement_class.h"
 
 struct goneshim_config;
+
+/* Where an XA transaction of the handle is, as far as its answers tell. */
+enum xa_state {
+    XA_NONE,
+    XA_ACTIVE,   /* XA START ... (and XA END): rolled back if the link dies */
+    XA_PREPARED, /* XA PREPARE succeeded: it survives the link */
+};
+
+/* What the session's LAST_INSERT_ID() is, as far as the answers tell. */
+enum insert_id_knowledge {
+    INSERT_ID_NONE,      /* 0: nothing generated an id yet */
+    INSERT_ID_EXACT,     /* `insert_id` is certainly the server's value */
+    INSERT_ID_UNCERTAIN, /* `insert_id` (or an unknown value) may be it */
+};
 
 /* What the shim remembers about one connection handle. */
 struct session_guard {
@@ -22,10 +38,21 @@ struct session_guard {
      * "gone away" until the application rolls back: nothing of the lost
      * transaction may run outside it, and its COMMIT must fail. */
     bool lost_transaction;
+    /* ... and that transaction was a prepared XA transaction (or may have
+     * been), which lives on in the server: only XA COMMIT or XA ROLLBACK
+     * end it, and a plain ROLLBACK must not pretend otherwise. */
+    bool xa_survives;
+    enum xa_state xa;
     /* enum unrestorable_state bits the session holds (temporary tables,
      * user variables, ...): a lost connection is then reported once. */
     unsigned unrestorable;
-    /* Monotonic time the last statement ended; drives the idle ping. */
+    enum insert_id_knowledge insert_id_knowledge;
+    unsigned long long insert_id;
+    /* A reconnect could not restore LAST_INSERT_ID() exactly: the first
+     * statement that reads it fails, once. */
+    bool insert_id_stale;
+    /* Monotonic time the last statement was sent; drives the idle ping and
+     * the busy-handle window. */
     uint64_t last_used_ns;
 };
 
@@ -39,15 +66,24 @@ enum guard_reason {
     REASON_SEND_FAILED,       /* the link died while the statement was sent */
     REASON_IN_TRANSACTION,    /* lost inside a transaction: refuse */
     REASON_LOST_TRANSACTION,  /* still refusing until ROLLBACK */
+    REASON_COMMIT_UNKNOWN,    /* the link died under COMMIT: its outcome is unknown */
+    REASON_XA_PREPARED,       /* a prepared XA transaction outlived its link */
     REASON_SESSION_STATE,     /* lost with unrestorable state: report once */
+    REASON_PRIOR_RESULT,      /* reads what the previous statement left, lost with it */
+    REASON_INSERT_ID_LOST,    /* reads LAST_INSERT_ID(), which a reconnect could not restore */
     REASON_NOT_RETRY_SAFE,    /* failed after send and may have run: report */
+    REASON_RAN_TOO_LONG,      /* a read that died after running a while: not sent again */
+    REASON_TOO_BIG_TO_RESEND, /* died while a big statement was sent: maybe refused for its size */
+    REASON_REFUSED_THEN_CLOSED, /* the server answered with an error, then closed */
     REASON_ROLLBACK_OF_LOST,  /* ROLLBACK of a lost transaction: reconnect */
 };
 
 enum guard_action {
     GUARD_SEND,               /* send the statement as it is */
     GUARD_RECONNECT_AND_SEND, /* reconnect in place, restore, then send */
-    GUARD_FAIL_GONE,          /* fail with "server has gone away", unsent */
+    GUARD_FAIL,               /* fail unsent: "server has gone away" (or, for a
+                                 surviving XA transaction, the server's own
+                                 XAER_RMFAIL) */
     GUARD_REPORT,             /* after a statement: return its result as is */
     GUARD_RECONNECT_AND_RETRY /* after a statement: reconnect, send again */
 };
@@ -62,10 +98,24 @@ struct guard_decision {
  * ping, one round trip, only after GONESHIM_IDLE of inactivity. */
 enum liveness_check { CHECK_NONE, CHECK_PEEK, CHECK_PEEK_AND_PING };
 
-/* A handle whose previous statement ended less than this long ago is busy,
- * not idle. Times come from the coarse clock, so in practice this means
- * "within the same clock tick" (1 to 4 ms, depending on the kernel). */
+/* A handle whose previous statement was sent less than this long ago is
+ * busy, not idle. Times come from the coarse clock, so in practice this
+ * means "within the same clock tick" (1 to 4 ms, depending on the kernel). */
 #define GUARD_BUSY_NS UINT64_C(1000000)
+
+/* A statement whose link died later than this after it was sent is not sent
+ * again, even a read: the server had been working on it (a client-side read
+ * timeout fires after a second at the least; an operator's KILL of a
+ * running query must not be undone by running it again). The death of an
+ * idle link races a statement by microseconds, or by one network round
+ * trip. */
+#define GUARD_RESEND_WINDOW_NS (250 * UINT64_C(1000000))
+
+/* A statement longer than this that died while it was being sent is not
+ * sent again: the server may have refused it for its size
+ * (max_allowed_packet, at least 1 KiB, closes the connection), and would
+ * refuse it again. A shorter one cannot be the cause. */
+#define GUARD_RESEND_UNSENT_MAX 1023
 
 /* `repeatable`: should this statement fail after it was sent because the
  * connection had died, the driver would send it again, unchanged, on a
@@ -76,34 +126,66 @@ enum liveness_check guard_liveness_check(const struct session_guard *g,
                                          bool drained, bool repeatable);
 
 /* Before a statement. `dead_reason` is REASON_NONE when the handle looks
- * alive, else why it is known dead. `in_transaction` is the client
- * library's view (server status IN_TRANS) at this moment. */
+ * alive, else why it is known dead. `server_status`: the GS_STATUS_* bits
+ * of the last answer. */
 struct guard_decision guard_before_statement(struct session_guard *g,
                                              const struct statement_class *c,
-                                             enum guard_reason dead_reason, bool in_transaction);
+                                             enum guard_reason dead_reason, unsigned server_status);
 
 enum statement_outcome {
-    OUTCOME_OK,              /* the server answered: success */
-    OUTCOME_SERVER_ERROR,    /* the server answered: an error */
-    OUTCOME_CONNECTION_LOST, /* no answer: the connection died after send */
+    OUTCOME_OK,           /* the server answered: success */
+    OUTCOME_SERVER_ERROR, /* the server answered with an error, the link lives */
+    OUTCOME_LINK_LOST,    /* the link is gone (the library dropped it, or the
+                             server closed it): the answer may be missing */
 };
 
-/* After the statement ran. `was_in_transaction`: at the time it was sent.
- * `retried`: this was already the one retry. */
+/* What happened to a statement, as the driver observed it. */
+struct statement_result {
+    enum statement_outcome outcome;
+    bool while_sending;          /* LINK_LOST during the send itself */
+    /* LINK_LOST after the server answered with an error (its last word
+     * before it closed: a refusal, a KILL): the statement is settled. */
+    bool answered;
+    uint64_t elapsed_ns;         /* LINK_LOST: from the send to the failure */
+    size_t length;               /* bytes of SQL text (0: a command) */
+    unsigned status_before;      /* GS_STATUS_* when it was sent */
+    bool retried;                /* this was already the one resend */
+    /* OK: the insert id of the answer, and whether it is certainly the
+     * server's new LAST_INSERT_ID() (statement_insert_id_certain). */
+    unsigned long long insert_id;
+    bool insert_id_exact;
+};
+
+/* After the statement ran. */
 struct guard_decision guard_after_statement(struct session_guard *g,
                                             const struct statement_class *c,
-                                            enum statement_outcome outcome,
-                                            bool was_in_transaction, bool retried,
+                                            const struct statement_result *r,
                                             const struct goneshim_config *cfg, uint64_t now_ns);
 
-/* A reconnect succeeded (or the application reset the session itself with
- * change_user/reset_connection): the new session holds nothing. Not called
+/* A new connection replaced the old one in the handle (any reconnect, the
+ * repair after a failure too). LAST_INSERT_ID() is carried over only when
+ * it is known exactly (the driver restores it); otherwise the first
+ * statement that reads it is failed once. */
+void guard_link_replaced(struct session_guard *g);
+
+/* A hidden reconnect succeeded: the new session holds nothing. Not called
  * for the repair after a failure inside a transaction: that transaction
  * stays lost until the application's ROLLBACK. */
 void guard_session_renewed(struct session_guard *g, uint64_t now_ns);
 
-/* Is this server or client error code "this connection is dead"? */
-bool guard_is_connection_lost(unsigned error_code);
+/* The application started a new session on the handle itself (connect,
+ * change_user, reset_connection): nothing of the old one carries over. */
+void guard_session_started(struct session_guard *g, uint64_t now_ns);
+
+/* The LAST_INSERT_ID() a reconnect must restore, or 0. */
+unsigned long long guard_insert_id_to_restore(const struct session_guard *g);
+
+/* Does a KILL statement (or the kill command) close the application's own
+ * connection? `target_known`: the target is a connection id (`target`),
+ * not a user or an expression; `query_only`: KILL QUERY; `link_gone`: the
+ * link is closed now that the KILL returned. */
+bool guard_kill_closes_own(bool target_known, unsigned long long target, bool query_only,
+                           unsigned long long own_id, bool link_gone);
 
 /* Is this connect failure worth another attempt (server down, restarting,
  * too many connections) rather than final (access denied, unknown db)? */

@@ -73,7 +73,7 @@ bool driver_stmt_prepare(struct gs_connection *c, void *conn, void *stmt, const 
 {
     /* Preparing runs nothing: safe to send again, like a ping; refused,
      * like everything, inside a lost transaction. */
-    if (!driver_run(c, conn, &class_harmless, real, arg))
+    if (!driver_run(c, conn, &class_harmless, NULL, 0, real, arg))
         return false;
     struct gs_statement *st = record_for(stmt, ops);
     char *copy = st != NULL ? malloc(len + 1) : NULL;
@@ -88,8 +88,9 @@ bool driver_stmt_prepare(struct gs_connection *c, void *conn, void *stmt, const 
     free(st->sql);
     st->sql = copy;
     st->len = len;
-    classify_cached(&c->classes, sql, len, &st->class);
+    classify_cached(&c->classes, sql, len, &c->server, &st->class);
     st->generation = c->generation;
+    st->application_epoch = c->application_epoch;
     st->long_data_sent = false;
     ops->shape(stmt, &st->params, &st->fields);
     return true;
@@ -114,6 +115,9 @@ static bool prepare_again(struct gs_connection *c, struct gs_statement *st, void
     if (!st->ops->restore_bindings(stmt, st->backend))
         return false;
     st->generation = c->generation;
+    /* The server may be another one (a failover): what is a read is
+     * decided again. */
+    classify_statement(st->sql, st->len, &c->server, &st->class);
     driver_log(stmt, "prepared again on the new connection: \"%.100s\"", st->sql);
     return true;
 }
@@ -149,15 +153,16 @@ static bool execute_call(void *conn, void *arg)
 bool driver_stmt_execute(struct gs_connection *c, void *conn, void *stmt, real_call real, void *arg)
 {
     struct gs_statement *st = record_of(stmt);
-    if (st == NULL) {
+    if (st == NULL || st->application_epoch != c->application_epoch) {
         /* Prepared before goneshim knew the connection, or out of memory:
          * without its text the shim cannot tell a read from a write, so it
-         * is never sent twice. */
-        static const struct statement_class class_unknown = {STMT_WRITE, 0, 0, false};
-        return driver_run(c, conn, &class_unknown, real, arg);
+         * is never sent twice. Or prepared in a session the application
+         * ended itself: the library's own rules apply to it. */
+        static const struct statement_class class_unknown = {STMT_WRITE, 0, 0, 0, false};
+        return driver_run(c, conn, &class_unknown, NULL, 0, real, arg);
     }
     struct execute_call x = {c, st, stmt, false};
-    bool ok = driver_run(c, conn, &st->class, execute_call, &x);
+    bool ok = driver_run(c, conn, &st->class, st->sql, st->len, execute_call, &x);
     if (ok) {
         st->long_data_sent = false;
     } else if (!x.reached_library || st->ops->error_code(stmt) == 0) {
@@ -170,17 +175,23 @@ bool driver_stmt_execute(struct gs_connection *c, void *conn, void *stmt, real_c
     return ok;
 }
 
+/* The statement is goneshim's to prepare again: recorded in the
+ * application's current session, under an older connection. */
+static bool is_stale(const struct gs_connection *c, const struct gs_statement *st)
+{
+    return st != NULL && st->application_epoch == c->application_epoch && st->generation != c->generation;
+}
+
 bool driver_stmt_stale(const struct gs_connection *c, void *stmt)
 {
-    struct gs_statement *st = record_of(stmt);
-    return st != NULL && st->generation != c->generation;
+    return is_stale(c, record_of(stmt));
 }
 
 bool driver_stmt_refresh(struct gs_connection *c, void *conn, void *stmt)
 {
     (void)conn;
     struct gs_statement *st = record_of(stmt);
-    if (st == NULL || st->generation == c->generation)
+    if (!is_stale(c, st))
         return true;
     return SHIM_REAL_CALL(prepare_again(c, st, stmt));
 }

@@ -1,6 +1,7 @@
 /* config.c - the GONESHIM_* variables: table, defaults, strict parsing. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,21 +14,34 @@
  * PING_TIMEOUT 5s: a healthy server answers a ping in well under a second;
  *   a silently dropped flow never answers, so this bounds the stall.
  * RECONNECT_TIMEOUT 30s: long enough to ride out a server restart, short
- *   enough that a worker facing a dead server fails in bounded time. */
+ *   enough that a worker facing a dead server fails in bounded time.
+ * TCP_KEEPALIVE off: the application's sockets are left as it made them
+ *   unless the operator asks; the idle ping covers silent drops anyway. */
+#define FIELD(f) offsetof(struct goneshim_config, f)
 const struct config_variable config_variables[] = {
-    {"GONESHIM_DISABLE", "0", "0 or 1 (also on/off, yes/no, true/false)",
-     "1 loads the library but passes every call straight through"},
-    {"GONESHIM_IDLE", "60s", "0, or a duration: 250ms, 30s, 5m (a number alone is seconds)",
-     "ping a handle before a statement once it has been idle this long (0: never ping, peek only)"},
-    {"GONESHIM_PING_TIMEOUT", "5s", "a duration above 0: 500ms, 5s (a number alone is seconds)",
-     "how long that ping may wait for an answer before the connection counts as lost"},
-    {"GONESHIM_RECONNECT_TIMEOUT", "30s", "0, or a duration: 500ms, 30s, 2m (a number alone is seconds)",
-     "how long reconnect attempts go on, with backoff and jitter, before the statement fails (0: one attempt)"},
-    {"GONESHIM_RETRY_READS", "1", "0 or 1 (also on/off, yes/no, true/false)",
-     "send a statement that is safe to repeat (read-only, USE, SET, BEGIN) again after it failed because the connection died"},
-    {"GONESHIM_LOG", "off", "off, stderr, or a file path",
-     "one line per event (reconnect, refused reconnect, failure); never a password"},
+    {"GONESHIM_DISABLE", CONFIG_BOOL, "0", "0 or 1 (also on/off, yes/no, true/false)",
+     "1 loads the library but passes every call straight through", FIELD(disabled)},
+    {"GONESHIM_IDLE", CONFIG_DURATION, "60s", "0, or a duration: 250ms, 30s, 5m (a number alone is seconds)",
+     "ping a handle before a statement once it has been idle this long (0: never ping, peek only)", FIELD(idle_ns)},
+    {"GONESHIM_PING_TIMEOUT", CONFIG_POSITIVE_DURATION, "5s",
+     "a duration above 0: 500ms, 5s (a number alone is seconds)",
+     "how long that ping may wait for an answer before the connection counts as lost", FIELD(ping_timeout_ns)},
+    {"GONESHIM_RECONNECT_TIMEOUT", CONFIG_DURATION, "30s",
+     "0, or a duration: 500ms, 30s, 2m (a number alone is seconds)",
+     "how long reconnect attempts go on, with backoff and jitter, before the statement fails (0: one attempt)",
+     FIELD(reconnect_timeout_ns)},
+    {"GONESHIM_RETRY_READS", CONFIG_BOOL, "1", "0 or 1 (also on/off, yes/no, true/false)",
+     "send a statement that is safe to repeat (read-only, USE, SET, BEGIN) again after it failed because the "
+     "connection died",
+     FIELD(retry_reads)},
+    {"GONESHIM_TCP_KEEPALIVE", CONFIG_DURATION_OR_OFF, "off", "off, or a duration of 1s or more: 30s, 2m",
+     "TCP keepalive on the connections' sockets, first probe after this much idleness: a dropped flow is found "
+     "(and a NAT's idle timer reset) before the application needs it",
+     FIELD(keepalive_ns)},
+    {"GONESHIM_LOG", CONFIG_LOG_TARGET, "off", "off, stderr, or a file path",
+     "one line per event (reconnect, refused reconnect, failure); never a password", FIELD(log_kind)},
 };
+#undef FIELD
 const size_t config_variable_count = sizeof config_variables / sizeof config_variables[0];
 
 bool config_parse_bool(const char *text, bool *value)
@@ -92,85 +106,75 @@ bool config_parse_duration(const char *text, uint64_t *ns)
     return true;
 }
 
-static void complain_about(config_complain_fn complain, const struct config_variable *v,
-                           const char *value)
+static void complain_about(config_complain_fn complain, const struct config_variable *v, const char *value)
 {
+    if (complain == NULL)
+        return;
     char line[512];
     snprintf(line, sizeof line, "goneshim: %s=\"%.80s\" is not valid (accepted: %s); using the default %s",
              v->name, value, v->accepted, v->default_text);
     complain(line);
 }
 
-static const struct config_variable *variable_named(const char *name)
+static bool is_off(const char *text)
 {
-    for (size_t i = 0; i < config_variable_count; i++)
-        if (strcmp(config_variables[i].name, name) == 0)
-            return &config_variables[i];
-    return NULL;
+    return strcasecmp(text, "off") == 0 || strcmp(text, "0") == 0;
 }
 
-/* Parses one variable with `parse`; on a bad value complains, keeps the
- * default already in *out, and counts it. */
-static unsigned load_duration(const char *name, uint64_t *out, bool allow_zero,
-                              config_lookup_fn lookup, config_complain_fn complain)
+/* Parses `text` as variable v's kind into its field of cfg; false (cfg
+ * untouched) when it is not valid. */
+static bool parse_into(const struct config_variable *v, const char *text, struct goneshim_config *cfg)
 {
-    const char *text = lookup(name);
+    void *field = (char *)cfg + v->offset;
     uint64_t ns;
-    if (text == NULL || *text == '\0')
-        return 0;
-    if (config_parse_duration(text, &ns) && (allow_zero || ns > 0)) {
-        *out = ns;
-        return 0;
+    switch (v->kind) {
+    case CONFIG_BOOL:
+        return config_parse_bool(text, field);
+    case CONFIG_DURATION:
+    case CONFIG_POSITIVE_DURATION:
+        if (!config_parse_duration(text, &ns) || (v->kind == CONFIG_POSITIVE_DURATION && ns == 0))
+            return false;
+        *(uint64_t *)field = ns;
+        return true;
+    case CONFIG_DURATION_OR_OFF:
+        if (is_off(text)) {
+            *(uint64_t *)field = 0;
+            return true;
+        }
+        if (!config_parse_duration(text, &ns) || ns < NS_PER_S)
+            return false;
+        *(uint64_t *)field = ns;
+        return true;
+    case CONFIG_LOG_TARGET:
+        if (is_off(text)) {
+            cfg->log_kind = LOG_OFF;
+        } else if (strcasecmp(text, "stderr") == 0) {
+            cfg->log_kind = LOG_STDERR;
+        } else if (strlen(text) < sizeof cfg->log_path) {
+            cfg->log_kind = LOG_FILE;
+            memcpy(cfg->log_path, text, strlen(text) + 1);
+        } else {
+            return false;
+        }
+        return true;
     }
-    complain_about(complain, variable_named(name), text);
-    return 1;
+    return false;
 }
 
-static unsigned load_bool(const char *name, bool *out, config_lookup_fn lookup,
-                          config_complain_fn complain)
-{
-    const char *text = lookup(name);
-    bool value;
-    if (text == NULL || *text == '\0')
-        return 0;
-    if (config_parse_bool(text, &value)) {
-        *out = value;
-        return 0;
-    }
-    complain_about(complain, variable_named(name), text);
-    return 1;
-}
-
-unsigned config_load(struct goneshim_config *cfg, config_lookup_fn lookup,
-                     config_complain_fn complain)
+unsigned config_load(struct goneshim_config *cfg, config_lookup_fn lookup, config_complain_fn complain)
 {
     unsigned bad = 0;
-
     memset(cfg, 0, sizeof *cfg);
-    cfg->idle_ns = 60 * NS_PER_S;
-    cfg->ping_timeout_ns = 5 * NS_PER_S;
-    cfg->reconnect_timeout_ns = 30 * NS_PER_S;
-    cfg->retry_reads = true;
-    cfg->log_kind = LOG_OFF;
-
-    bad += load_bool("GONESHIM_DISABLE", &cfg->disabled, lookup, complain);
-    bad += load_duration("GONESHIM_IDLE", &cfg->idle_ns, true, lookup, complain);
-    bad += load_duration("GONESHIM_PING_TIMEOUT", &cfg->ping_timeout_ns, false, lookup, complain);
-    bad += load_duration("GONESHIM_RECONNECT_TIMEOUT", &cfg->reconnect_timeout_ns, true, lookup,
-                         complain);
-    bad += load_bool("GONESHIM_RETRY_READS", &cfg->retry_reads, lookup, complain);
-
-    const char *log = lookup("GONESHIM_LOG");
-    if (log == NULL || *log == '\0' || strcasecmp(log, "off") == 0 || strcmp(log, "0") == 0) {
-        cfg->log_kind = LOG_OFF;
-    } else if (strcasecmp(log, "stderr") == 0) {
-        cfg->log_kind = LOG_STDERR;
-    } else if (strlen(log) < sizeof cfg->log_path) {
-        cfg->log_kind = LOG_FILE;
-        memcpy(cfg->log_path, log, strlen(log) + 1);
-    } else {
-        complain_about(complain, variable_named("GONESHIM_LOG"), log);
-        bad++;
+    for (size_t i = 0; i < config_variable_count; i++) {
+        const struct config_variable *v = &config_variables[i];
+        parse_into(v, v->default_text, cfg); /* the defaults parse: a unit test says so */
+        const char *text = lookup(v->name);
+        if (text == NULL || *text == '\0')
+            continue;
+        if (!parse_into(v, text, cfg)) {
+            complain_about(complain, v, text);
+            bad++;
+        }
     }
     return bad;
 }

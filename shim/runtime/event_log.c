@@ -21,10 +21,15 @@ void event_log_configure(const struct goneshim_config *cfg)
     if (cfg->log_kind == LOG_STDERR) {
         log_fd = STDERR_FILENO;
     } else if (cfg->log_kind == LOG_FILE) {
-        int fd = open(cfg->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        /* Never block the host on its log: O_NONBLOCK makes opening a FIFO
+         * that nobody reads fail at once (ENXIO) rather than wait forever,
+         * and a write that would block is dropped. The log can hold SQL
+         * text (the first 200 bytes of a setting that failed to replay):
+         * only its owner may read it. */
+        int fd = open(cfg->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
         if (fd < 0)
-            event_warn("goneshim: cannot open GONESHIM_LOG file %s: %s; logging off",
-                       cfg->log_path, strerror(errno));
+            event_warn("goneshim: cannot open GONESHIM_LOG file %s: %s; logging off", cfg->log_path,
+                       errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
         log_fd = fd;
     }
     pthread_mutex_unlock(&log_lock);

@@ -3,6 +3,7 @@
 #define GONESHIM_SOCKET_PROBE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Between commands the protocol never sends unsolicited bytes, so on an
  * idle, drained connection a non-blocking MSG_PEEK that returns 0 (FIN)
@@ -20,5 +21,13 @@ enum peer_state {
 };
 
 enum peer_state socket_peer_state(int fd);
+
+/* Turns TCP keepalive on for a TCP socket, first probe after `idle_ns` of
+ * silence, then three more a third of that apart, and bounds unanswered
+ * data by the same total (TCP_USER_TIMEOUT): a flow that was dropped
+ * silently is then found dead by the kernel, and the next peek sees it.
+ * Leaves alone what is not TCP, and a socket whose owner already turned
+ * keepalive on (their settings win). */
+void socket_enable_keepalive(int fd, uint64_t idle_ns);
 
 #endif

@@ -6,12 +6,16 @@
  * exact match is always right. Short statements only (the common ones in
  * a loop; a long one costs the network far more than its classification),
  * a handful per handle, replaced round-robin: a fixed size, no allocation.
+ * A class depends on the server too: whoever changes the server profile of
+ * a handle clears its cache.
  */
 #ifndef GONESHIM_CLASS_CACHE_H
 #define GONESHIM_CLASS_CACHE_H
 
 #include <stddef.h>
 #include <string.h>
+
+#include "server_profile.h"
 
 #include "statement_class.h"
 
@@ -27,12 +31,13 @@ struct class_cache {
     unsigned next;
 };
 
-/* Classifies `sql`, from the cache when it holds the same text. */
+/* Classifies `sql` for `server`, from the cache when it holds the same
+ * text. */
 static inline void classify_cached(struct class_cache *cache, const char *sql, size_t len,
-                                   struct statement_class *out)
+                                   const struct server_profile *server, struct statement_class *out)
 {
     if (len == 0 || len > CLASS_CACHE_TEXT_MAX) {
-        classify_statement(sql, len, out);
+        classify_statement(sql, len, server, out);
         return;
     }
     for (unsigned i = 0; i < CLASS_CACHE_ENTRIES; i++) {
@@ -41,7 +46,7 @@ static inline void classify_cached(struct class_cache *cache, const char *sql, s
             return;
         }
     }
-    classify_statement(sql, len, out);
+    classify_statement(sql, len, server, out);
     unsigned slot = cache->next++ % CLASS_CACHE_ENTRIES;
     cache->entry[slot].len = (unsigned char)len;
     memcpy(cache->entry[slot].text, sql, len);

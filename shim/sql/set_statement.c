@@ -117,7 +117,8 @@ static bool span_whole(const struct sql_token *first, const struct sql_token *la
 }
 
 static bool add(struct set_parser *p, const struct key_buf *k, size_t text_start,
-                const struct sql_token *first, const struct sql_token *last, enum set_replay_form form)
+                const struct sql_token *first, const struct sql_token *last, enum set_replay_form form,
+                bool value_literal)
 {
     struct set_parse_result *out = p->out;
     if (k->overflow || k->n == 0 || !span_whole(first, last) || out->n >= SET_MAX_ASSIGNMENTS)
@@ -128,7 +129,17 @@ static bool add(struct set_parser *p, const struct key_buf *k, size_t text_start
     a->text = p->lx.sql + text_start;
     a->text_len = last->start + last->len - text_start;
     a->form = form;
+    a->value_literal = value_literal;
     return true;
+}
+
+/* A value of one token that stands for itself, or a signed number. */
+static bool is_literal_value(const struct sql_token *first, const struct sql_token *last)
+{
+    if (first->start == last->start)
+        return first->kind == SQL_TOK_STRING || first->kind == SQL_TOK_NUMBER || first->kind == SQL_TOK_WORD;
+    return first->kind == SQL_TOK_PUNCT && (first->op == '-' || first->op == '+') &&
+           last->kind == SQL_TOK_NUMBER && last->start == first->start + first->len;
 }
 
 /* Skips to the end of the statement (';' outside parentheses, or the end). */
@@ -187,7 +198,7 @@ static bool add_keyword_form(struct set_parser *p, const char *key, unsigned wor
     if (!scan_value(p, comma_ends, vars_ok, &last))
         return false;
     key_put_str(&k, key);
-    return add(p, &k, first.start, &first, &last, form);
+    return add(p, &k, first.start, &first, &last, form, true);
 }
 
 /* A variable name: identifiers or `quoted identifiers` joined by '.'. */
@@ -282,11 +293,12 @@ static bool parse_assignment(struct set_parser *p, bool scoped, bool global_carr
     if (!is_punct(p, '=') && !is_punct(p, SQL_OP_ASSIGN))
         return fail(p, 0);
     advance(p);
+    struct sql_token value_first = p->cur;
     if (!scan_value(p, true, false, &last))
         return false;
     if (global)
         return true; /* not session state */
-    return add(p, &k, text_start, &first, &last, REPLAY_SET_SESSION);
+    return add(p, &k, text_start, &first, &last, REPLAY_SET_SESSION, is_literal_value(&value_first, &last));
 }
 
 /* The assignment list after SET. */

@@ -6,6 +6,7 @@
 #ifndef GONESHIM_SET_STATEMENT_H
 #define GONESHIM_SET_STATEMENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SET_MAX_ASSIGNMENTS 16
@@ -26,6 +27,12 @@ struct set_assignment {
                          without its scope prefix (SESSION, LOCAL, @@, ...) */
     size_t text_len;
     enum set_replay_form form;
+    /* The value is one literal (a number, a string, a word such as ON or
+     * DEFAULT): replaying the text sets the same value. Otherwise it is an
+     * expression (CONCAT(@@sql_mode, ',X'), a subquery), whose replay
+     * would be evaluated again in another session: the value it produced
+     * must be read back and replayed instead. */
+    bool value_literal;
 };
 
 enum set_parse_status {

@@ -100,23 +100,49 @@ enum keyword {
     KW_XA,
     KW_DEALLOCATE,
     KW_DROP,
+    KW_END,
+    KW_RECOVER,
+    KW_KILL,
+    KW_FROM,
+    KW_JOIN,
 };
 
 /* What a word followed by '(' is. */
 enum fn_class {
     FN_STORED = 0,     /* not a builtin: a stored or loadable function, may write */
     FN_SYNTAX,         /* a keyword whose '(' is syntax: IN (, AS (, DECIMAL(10,2) */
+    /* A word whose '(' is syntax after an operand (MATCH (a) AGAINST (...),
+     * x LIKE 'a' ESCAPE ('!'), '$' COLUMNS (...)), but which calls a stored
+     * function of that name at the start of an expression: MariaDB does not
+     * reserve it. */
+    FN_SYNTAX_AFTER_OPERAND,
+    FN_TABLE,          /* a table function (JSON_TABLE): a builtin after FROM or JOIN only */
     FN_PURE,           /* a builtin without side effects */
+    FN_PRIOR,          /* ... that reads what the previous statement left (FOUND_ROWS) */
     FN_LAST_INSERT_ID, /* read with (), sets the session's value with (expr) */
     FN_GET_LOCK,       /* takes a named lock held by the session */
     FN_LOCK_INFO,      /* RELEASE_LOCK, IS_FREE_LOCK...: lock traffic, no new state */
 };
+
+/* Availability, for FN_PURE, FN_PRIOR and FN_TABLE: the first version of
+ * each server flavour where the name is that builtin (server_profile.h
+ * numbering), 1 for every version goneshim supports (MariaDB 10, MySQL
+ * 5.7 and later), 0 where it is not a builtin at all, so that the name
+ * resolves to a stored function of the current database. Where the version
+ * is not certain, the later one, or 0: a builtin taken for a stored
+ * function only costs a read its resend.
+ * Arity: the builtin takes min_args..max_args arguments; called with
+ * another count the name resolves to a stored function (MariaDB's POINT,
+ * with one argument). ANY_ARGS: no limit. */
+#define ANY_ARGS 255
 
 struct word_entry {
     uint64_t key; /* length and first 7 bytes: see WORD_KEY */
     char name[27];
     unsigned char kw; /* enum keyword */
     unsigned char fn; /* enum fn_class */
+    unsigned char min_args, max_args;
+    unsigned mariadb_since, mysql_since;
 };
 
 /* The search key of a name: its length in the top byte, then its first 7
@@ -129,10 +155,22 @@ struct word_entry {
      (WORD_CH(n, 2) << 32) | (WORD_CH(n, 3) << 24) | (WORD_CH(n, 4) << 16) | (WORD_CH(n, 5) << 8) | \
      WORD_CH(n, 6))
 
-#define K(n, kw, fn) {WORD_KEY(n), n, kw, fn}
-#define F(n) {WORD_KEY(n), n, KW_NONE, FN_PURE}
-#define S(n) {WORD_KEY(n), n, KW_NONE, FN_SYNTAX}
-#define W(n, fn) {WORD_KEY(n), n, KW_NONE, fn}
+#define ENTRY(n, kw, fn, lo, hi, ma, my) {WORD_KEY(n), n, kw, fn, lo, hi, ma, my}
+#define K(n, kw, fn) ENTRY(n, kw, fn, 0, ANY_ARGS, 1, 1)
+/* A builtin of both flavours, every version. */
+#define F(n) ENTRY(n, KW_NONE, FN_PURE, 0, ANY_ARGS, 1, 1)
+/* A builtin since these versions of MariaDB and MySQL (0: not there). */
+#define FV(n, ma, my) ENTRY(n, KW_NONE, FN_PURE, 0, ANY_ARGS, ma, my)
+/* A builtin of both, with this many arguments only. */
+#define FA(n, lo, hi) ENTRY(n, KW_NONE, FN_PURE, lo, hi, 1, 1)
+#define S(n) ENTRY(n, KW_NONE, FN_SYNTAX, 0, ANY_ARGS, 1, 1)
+#define SO(n) ENTRY(n, KW_NONE, FN_SYNTAX_AFTER_OPERAND, 0, ANY_ARGS, 1, 1)
+#define W(n, fn) ENTRY(n, KW_NONE, fn, 0, ANY_ARGS, 1, 1)
+#define WV(n, fn, ma, my) ENTRY(n, KW_NONE, fn, 0, ANY_ARGS, ma, my)
+/* MariaDB's window functions came in 10.2, MySQL's in 8.0.2. */
+#define WINDOW(n) FV(n, 100200, 80002)
+/* The JSON functions of MySQL 5.7.8 and MariaDB 10.2.3. */
+#define JSON(n) FV(n, 100203, 50708)
 
 /* Both tables are sorted by length, then by name (searched below); a word
  * is in one of them only.
@@ -149,11 +187,13 @@ struct word_entry {
 static const struct word_entry keywords[] = {
     /* 2 */ K("AS", KW_AS, FN_SYNTAX), K("NO", KW_NO, FN_STORED), K("OR", KW_OR, FN_SYNTAX),
             K("XA", KW_XA, FN_STORED),
-    /* 3 */ K("AND", KW_AND, FN_SYNTAX), K("FOR", KW_FOR, FN_STORED), K("GET", KW_GET, FN_STORED),
+    /* 3 */ K("AND", KW_AND, FN_SYNTAX), K("END", KW_END, FN_STORED), K("FOR", KW_FOR, FN_STORED),
+            K("GET", KW_GET, FN_STORED),
             K("SET", KW_SET, FN_STORED), K("USE", KW_USE, FN_STORED),
     /* 4 */ K("CALL", KW_CALL, FN_STORED), K("DESC", KW_DESC, FN_STORED),
-            K("DROP", KW_DROP, FN_STORED), K("HELP", KW_HELP, FN_STORED),
-            K("INTO", KW_INTO, FN_STORED), K("LOAD", KW_LOAD, FN_STORED),
+            K("DROP", KW_DROP, FN_STORED), K("FROM", KW_FROM, FN_SYNTAX), K("HELP", KW_HELP, FN_STORED),
+            K("INTO", KW_INTO, FN_STORED), K("JOIN", KW_JOIN, FN_SYNTAX), K("KILL", KW_KILL, FN_STORED),
+            K("LOAD", KW_LOAD, FN_STORED),
             K("LOCK", KW_LOCK, FN_STORED), K("NEXT", KW_NEXT, FN_STORED),
             K("SHOW", KW_SHOW, FN_STORED), K("WITH", KW_WITH, FN_SYNTAX),
             K("WORK", KW_WORK, FN_STORED),
@@ -168,7 +208,8 @@ static const struct word_entry keywords[] = {
             K("UNLOCK", KW_UNLOCK, FN_STORED), K("UPDATE", KW_UPDATE, FN_STORED),
             K("VALUES", KW_VALUES, FN_SYNTAX),
     /* 7 */ K("EXPLAIN", KW_EXPLAIN, FN_STORED), K("PREPARE", KW_PREPARE, FN_STORED),
-            K("RELEASE", KW_RELEASE, FN_STORED), K("REPLACE", KW_REPLACE, FN_PURE),
+            K("RECOVER", KW_RECOVER, FN_STORED), K("RELEASE", KW_RELEASE, FN_STORED),
+            K("REPLACE", KW_REPLACE, FN_PURE),
     /* 8 */ K("DESCRIBE", KW_DESCRIBE, FN_STORED), K("ROLLBACK", KW_ROLLBACK, FN_STORED),
     /* 9 */ K("RECURSIVE", KW_RECURSIVE, FN_STORED), K("STATEMENT", KW_STATEMENT, FN_STORED),
             K("TEMPORARY", KW_TEMPORARY, FN_STORED),
@@ -182,104 +223,111 @@ static const struct word_entry functions[] = {
     /* 2 */ S("BY"), F("IF"), S("IN"), F("LN"), S("ON"), F("PI"),
     /* 3 */ F("ABS"), S("ALL"), S("ANY"), F("AVG"), F("BIN"), S("BIT"), F("COS"), F("COT"),
             F("DAY"), S("DEC"), S("DIV"), F("ELT"), F("EXP"), F("HEX"), S("INT"), S("KEY"),
-            F("LAG"), F("LOG"), F("MAX"), F("MD5"), F("MID"), F("MIN"), F("MOD"), S("NOT"),
+            WINDOW("LAG"), F("LOG"), F("MAX"), F("MD5"), F("MID"), F("MIN"), F("MOD"), S("NOT"),
             F("NOW"), F("OCT"), F("ORD"), F("POW"), S("ROW"), F("SHA"), F("SIN"), F("STD"),
             F("SUM"), F("TAN"), S("XOR"),
     /* 4 */ F("ACOS"), F("ASIN"), F("ATAN"), S("CASE"), F("CAST"), F("CEIL"), F("CHAR"), F("CONV"),
-            F("DATE"), S("ELSE"), S("FROM"), F("HOUR"), S("JOIN"), F("LEAD"), F("LEFT"), S("LIKE"),
-            F("LOG2"), F("LPAD"), S("OVER"), F("RAND"), F("RANK"), S("REAL"), F("RPAD"), F("SHA1"),
+            F("DATE"), S("ELSE"), F("HOUR"), WINDOW("LEAD"), F("LEFT"), S("LIKE"),
+            F("LOG2"), F("LPAD"), S("OVER"), F("RAND"), WINDOW("RANK"), S("REAL"), F("RPAD"), F("SHA1"),
             F("SHA2"), F("SIGN"), S("SOME"), F("SQRT"), F("ST_X"), F("ST_Y"), S("THEN"), F("TIME"),
             F("TRIM"), F("USER"), F("UUID"), F("WEEK"), S("WHEN"), F("YEAR"),
     /* 5 */ F("ASCII"), F("ATAN2"), F("COUNT"), F("CRC32"), S("CROSS"), F("FIELD"), S("FIXED"),
             S("FLOAT"), F("FLOOR"), S("GROUP"), S("INDEX"), S("INNER"), F("INSTR"), F("LCASE"),
             F("LEAST"), F("LOG10"), F("LOWER"), F("LTRIM"), S("MATCH"), F("MONTH"), S("NCHAR"),
-            F("NTILE"), S("ORDER"), S("OUTER"), F("POINT"), F("POWER"), F("QUOTE"), F("RIGHT"),
+            WINDOW("NTILE"), S("ORDER"), S("OUTER"), FA("POINT", 2, 2), F("POWER"), F("QUOTE"), F("RIGHT"),
             S("RLIKE"), F("ROUND"), F("RTRIM"), F("SLEEP"), F("SPACE"), F("UCASE"), F("UNHEX"),
             S("UNION"), F("UPPER"), S("USING"), S("WHERE"),
-    /* 6 */ S("BIGINT"), S("BINARY"), F("BIT_OR"), F("CONCAT"), F("CRC32C"), S("DOUBLE"),
-            S("ESCAPE"), S("EXISTS"), F("FORMAT"), S("HAVING"), F("IFNULL"), F("ISNULL"),
+    /* 6 */ S("BIGINT"), S("BINARY"), F("BIT_OR"), F("CONCAT"), FV("CRC32C", 100800, 0), S("DOUBLE"),
+            SO("ESCAPE"), S("EXISTS"), F("FORMAT"), S("HAVING"), F("IFNULL"), F("ISNULL"),
             F("LENGTH"), F("LOCATE"), F("MINUTE"), F("NULLIF"), S("REGEXP"), F("REPEAT"),
             F("SCHEMA"), F("SECOND"), F("STDDEV"), F("STRCMP"), F("SUBSTR"),
-    /* 7 */ F("ADDDATE"), F("ADDTIME"), S("AGAINST"), S("BETWEEN"), F("BIT_AND"), F("BIT_XOR"),
-            F("CEILING"), F("CHARSET"), S("COLUMNS"), F("CONVERT"), F("CURDATE"), F("CURTIME"),
+    /* 7 */ F("ADDDATE"), F("ADDTIME"), SO("AGAINST"), S("BETWEEN"), F("BIT_AND"), F("BIT_XOR"),
+            F("CEILING"), F("CHARSET"), SO("COLUMNS"), F("CONVERT"), F("CURDATE"), F("CURTIME"),
             F("DAYNAME"), S("DECIMAL"), F("DEFAULT"), F("DEGREES"), F("EXTRACT"), S("INTEGER"),
-            F("IS_IPV4"), F("IS_IPV6"), F("IS_UUID"), S("NATURAL"), S("NUMERIC"), F("POLYGON"),
+            F("IS_IPV4"), F("IS_IPV6"), FV("IS_UUID", 0, 80000), S("NATURAL"), S("NUMERIC"), FA("POLYGON", 1, ANY_ARGS),
             F("QUARTER"), F("RADIANS"), F("REVERSE"), F("SOUNDEX"), F("ST_AREA"), F("ST_SRID"),
             F("SUBDATE"), F("SUBTIME"), F("SYSDATE"), S("TINYINT"), F("TO_DAYS"), S("VARCHAR"),
             F("VAR_POP"), F("VERSION"), F("WEEKDAY"),
     /* 8 */ F("COALESCE"), F("COMPRESS"), F("DATABASE"), F("DATEDIFF"), S("DATETIME"),
             F("DATE_ADD"), F("DATE_SUB"), S("DISTINCT"), W("GET_LOCK", FN_GET_LOCK), F("GREATEST"),
-            F("GROUPING"), F("INTERVAL"), F("JSON_SET"), F("LAST_DAY"), F("MAKEDATE"),
-            F("MAKETIME"), F("MAKE_SET"), S("NVARCHAR"), F("PASSWORD"), F("POSITION"),
-            S("SMALLINT"), F("ST_ASWKB"), F("ST_ASWKT"), F("ST_UNION"), F("SYS_GUID"),
+            FV("GROUPING", 0, 80001), F("INTERVAL"), JSON("JSON_SET"), F("LAST_DAY"), F("MAKEDATE"),
+            F("MAKETIME"), F("MAKE_SET"), S("NVARCHAR"), FV("PASSWORD", 1, 0), F("POSITION"),
+            S("SMALLINT"), F("ST_ASWKB"), F("ST_ASWKT"), F("ST_UNION"), FV("SYS_GUID", 100601, 0),
             F("TIMEDIFF"), F("TRUNCATE"), F("UTC_DATE"), F("UTC_TIME"), F("VARIANCE"),
             F("VAR_SAMP"), F("YEARWEEK"),
-    /* 9 */ F("ANY_VALUE"), F("BENCHMARK"), F("BIT_COUNT"), F("COLLATION"), F("CONCAT_WS"),
-            F("CUME_DIST"), F("DAYOFWEEK"), F("DAYOFYEAR"), F("FROM_DAYS"), F("INET_ATON"),
-            F("INET_NTOA"), F("JSON_KEYS"), F("JSON_TYPE"), F("LOCALTIME"), F("MBRCOVERS"),
-            F("MBREQUALS"), F("MBRWITHIN"), S("MEDIUMINT"), F("MONTHNAME"), F("NTH_VALUE"),
-            S("PARTITION"), F("ROW_COUNT"), S("SEPARATOR"), F("ST_ASTEXT"), F("ST_BUFFER"),
+    /* 9 */ FV("ANY_VALUE", 0, 50705), F("BENCHMARK"), F("BIT_COUNT"), F("COLLATION"), F("CONCAT_WS"),
+            WINDOW("CUME_DIST"), F("DAYOFWEEK"), F("DAYOFYEAR"), F("FROM_DAYS"), F("INET_ATON"),
+            F("INET_NTOA"), JSON("JSON_KEYS"), JSON("JSON_TYPE"), F("LOCALTIME"), FV("MBRCOVERS", 0, 50706),
+            F("MBREQUALS"), F("MBRWITHIN"), S("MEDIUMINT"), F("MONTHNAME"), WINDOW("NTH_VALUE"),
+            S("PARTITION"), W("ROW_COUNT", FN_PRIOR), S("SEPARATOR"), F("ST_ASTEXT"), F("ST_BUFFER"),
             F("ST_EQUALS"), F("ST_LENGTH"), F("ST_POINTN"), F("ST_WITHIN"), F("SUBSTRING"),
             F("TIMESTAMP"), F("TO_BASE64"), F("UPDATEXML"), S("VARBINARY"),
-    /* 10 */ F("BIT_LENGTH"), F("COLUMN_ADD"), F("COLUMN_GET"), F("CONVERT_TZ"), F("DAYOFMONTH"),
-             F("DENSE_RANK"), F("EXPORT_SET"), F("FOUND_ROWS"), F("GET_FORMAT"), F("INET6_ATON"),
-             F("INET6_NTOA"), F("JSON_ARRAY"), F("JSON_DEPTH"), F("JSON_LOOSE"), F("JSON_MERGE"),
-             F("JSON_QUERY"), F("JSON_QUOTE"), F("JSON_TABLE"), F("JSON_VALID"), F("JSON_VALUE"),
-             F("LAST_VALUE"), F("LINESTRING"), F("MBRTOUCHES"), F("MULTIPOINT"), F("NAME_CONST"),
-             F("PERIOD_ADD"), F("ROW_NUMBER"), F("STDDEV_POP"), F("ST_CROSSES"), F("ST_ISEMPTY"),
-             F("ST_ISVALID"), F("ST_TOUCHES"), F("TO_SECONDS"), F("UNCOMPRESS"), F("UUID_SHORT"),
+    /* 10 */ F("BIT_LENGTH"), FV("COLUMN_ADD", 1, 0), FV("COLUMN_GET", 1, 0), F("CONVERT_TZ"), F("DAYOFMONTH"),
+             WINDOW("DENSE_RANK"), F("EXPORT_SET"), W("FOUND_ROWS", FN_PRIOR), F("GET_FORMAT"), F("INET6_ATON"),
+             F("INET6_NTOA"), JSON("JSON_ARRAY"), JSON("JSON_DEPTH"), FV("JSON_LOOSE", 100203, 0), FV("JSON_MERGE", 100203, 0),
+             FV("JSON_QUERY", 100203, 0), JSON("JSON_QUOTE"), WV("JSON_TABLE", FN_TABLE, 100600, 80004), JSON("JSON_VALID"), FV("JSON_VALUE", 100203, 80021),
+             WINDOW("LAST_VALUE"), FA("LINESTRING", 1, ANY_ARGS), F("MBRTOUCHES"), FA("MULTIPOINT", 1, ANY_ARGS), F("NAME_CONST"),
+             F("PERIOD_ADD"), WINDOW("ROW_NUMBER"), F("STDDEV_POP"), F("ST_CROSSES"), F("ST_ISEMPTY"),
+             FV("ST_ISVALID", 0, 50706), F("ST_TOUCHES"), F("TO_SECONDS"), F("UNCOMPRESS"), F("UUID_SHORT"),
              F("WEEKOFYEAR"),
-    /* 11 */ F("AES_DECRYPT"), F("AES_ENCRYPT"), F("BIN_TO_UUID"), F("CHAR_LENGTH"),
-             F("COLUMN_JSON"), F("COLUMN_LIST"), F("DATE_FORMAT"), S("DISTINCTROW"),
-             F("FIND_IN_SET"), F("FIRST_VALUE"), F("FROM_BASE64"), F("GTID_SUBSET"),
-             F("ICU_VERSION"), F("JSON_EQUALS"), F("JSON_EXISTS"), F("JSON_INSERT"),
-             F("JSON_LENGTH"), F("JSON_OBJECT"), F("JSON_PRETTY"), F("JSON_REMOVE"),
-             F("JSON_SEARCH"), F("MBRCONTAINS"), F("MBRDISJOINT"), F("MBROVERLAPS"),
-             F("MICROSECOND"), F("PERIOD_DIFF"), F("REGEXP_LIKE"), F("SEC_TO_TIME"),
+    /* 11 */ F("AES_DECRYPT"), F("AES_ENCRYPT"), FV("BIN_TO_UUID", 0, 80000), F("CHAR_LENGTH"),
+             FV("COLUMN_JSON", 1, 0), FV("COLUMN_LIST", 1, 0), F("DATE_FORMAT"), S("DISTINCTROW"),
+             F("FIND_IN_SET"), WINDOW("FIRST_VALUE"), F("FROM_BASE64"), FV("GTID_SUBSET", 0, 50605),
+             FV("ICU_VERSION", 0, 80004), FV("JSON_EQUALS", 100700, 0), FV("JSON_EXISTS", 100203, 0), JSON("JSON_INSERT"),
+             JSON("JSON_LENGTH"), JSON("JSON_OBJECT"), FV("JSON_PRETTY", 101100, 50722), JSON("JSON_REMOVE"),
+             JSON("JSON_SEARCH"), F("MBRCONTAINS"), F("MBRDISJOINT"), F("MBROVERLAPS"),
+             F("MICROSECOND"), F("PERIOD_DIFF"), FV("REGEXP_LIKE", 0, 80004), F("SEC_TO_TIME"),
              F("STDDEV_SAMP"), F("STR_TO_DATE"), F("ST_ASBINARY"), F("ST_CENTROID"),
              F("ST_CONTAINS"), F("ST_DISJOINT"), F("ST_DISTANCE"), F("ST_ENDPOINT"),
-             F("ST_ENVELOPE"), F("ST_ISCLOSED"), F("ST_ISSIMPLE"), F("ST_LATITUDE"),
+             F("ST_ENVELOPE"), F("ST_ISCLOSED"), F("ST_ISSIMPLE"), FV("ST_LATITUDE", 0, 80012),
              F("ST_OVERLAPS"), F("SYSTEM_USER"), F("TIME_FORMAT"), F("TIME_TO_SEC"),
-             F("UUID_TO_BIN"),
-    /* 12 */ F("COERCIBILITY"), F("COLUMN_CHECK"), F("CURRENT_DATE"), F("CURRENT_ROLE"),
-             F("CURRENT_TIME"), F("CURRENT_USER"), F("EXTRACTVALUE"), F("FORMAT_BYTES"),
+             FV("UUID_TO_BIN", 0, 80000),
+    /* 12 */ F("COERCIBILITY"), FV("COLUMN_CHECK", 1, 0), F("CURRENT_DATE"), FV("CURRENT_ROLE", 100005, 80000),
+             F("CURRENT_TIME"), F("CURRENT_USER"), F("EXTRACTVALUE"), FV("FORMAT_BYTES", 0, 80016),
              F("GROUP_CONCAT"), W("IS_FREE_LOCK", FN_LOCK_INFO), W("IS_USED_LOCK", FN_LOCK_INFO),
-             F("JSON_COMPACT"), F("JSON_EXTRACT"), F("JSON_REPLACE"), F("JSON_UNQUOTE"),
-             F("MBRCOVEREDBY"), F("MULTIPOLYGON"), F("OCTET_LENGTH"), F("OLD_PASSWORD"),
-             F("PERCENT_RANK"), F("PS_THREAD_ID"), F("RANDOM_BYTES"), F("REGEXP_INSTR"),
-             W("RELEASE_LOCK", FN_LOCK_INFO), F("SESSION_USER"), F("ST_ASGEOJSON"),
-             F("ST_DIMENSION"), F("ST_GEOMETRYN"), F("ST_LONGITUDE"), F("ST_NUMPOINTS"),
+             FV("JSON_COMPACT", 100203, 0), JSON("JSON_EXTRACT"), JSON("JSON_REPLACE"), JSON("JSON_UNQUOTE"),
+             FV("MBRCOVEREDBY", 0, 50706), FA("MULTIPOLYGON", 1, ANY_ARGS), F("OCTET_LENGTH"), FV("OLD_PASSWORD", 1, 0),
+             WINDOW("PERCENT_RANK"), FV("PS_THREAD_ID", 0, 80016), FV("RANDOM_BYTES", 101000, 50617), FV("REGEXP_INSTR", 100005, 80004),
+             W("RELEASE_LOCK", FN_LOCK_INFO), F("SESSION_USER"), FV("ST_ASGEOJSON", 100206, 50705),
+             F("ST_DIMENSION"), F("ST_GEOMETRYN"), FV("ST_LONGITUDE", 0, 80012), F("ST_NUMPOINTS"),
              F("TIMESTAMPADD"),
-    /* 13 */ F("COLUMN_CREATE"), F("COLUMN_DELETE"), F("COLUMN_EXISTS"), F("CONNECTION_ID"),
-             F("FROM_UNIXTIME"), F("GTID_SUBTRACT"), F("JSON_ARRAYAGG"), F("JSON_CONTAINS"),
-             F("JSON_DETAILED"), F("JSON_OVERLAPS"), F("MBRINTERSECTS"), F("REGEXP_SUBSTR"),
+    /* 13 */ FV("COLUMN_CREATE", 1, 0), FV("COLUMN_DELETE", 1, 0), FV("COLUMN_EXISTS", 1, 0), F("CONNECTION_ID"),
+             F("FROM_UNIXTIME"), FV("GTID_SUBTRACT", 0, 50605), FV("JSON_ARRAYAGG", 100500, 50722), JSON("JSON_CONTAINS"),
+             FV("JSON_DETAILED", 100203, 0), FV("JSON_OVERLAPS", 100900, 80017), F("MBRINTERSECTS"), FV("REGEXP_SUBSTR", 100005, 80004),
              S("STRAIGHT_JOIN"), F("ST_CONVEXHULL"), F("ST_DIFFERENCE"), F("ST_INTERSECTS"),
              F("ST_STARTPOINT"), F("TIMESTAMPDIFF"), F("UTC_TIMESTAMP"), F("WEIGHT_STRING"),
-    /* 14 */ F("IS_IPV4_COMPAT"), F("IS_IPV4_MAPPED"), F("JSON_KEY_VALUE"), F("JSON_NORMALIZE"),
-             F("JSON_OBJECTAGG"), W("LAST_INSERT_ID", FN_LAST_INSERT_ID), F("LOCALTIMESTAMP"),
-             F("REGEXP_REPLACE"), F("ST_GEOMFROMWKB"), F("UNIX_TIMESTAMP"),
-    /* 15 */ F("MULTILINESTRING"), F("ST_EXTERIORRING"), F("ST_GEOMETRYTYPE"),
+    /* 14 */ F("IS_IPV4_COMPAT"), F("IS_IPV4_MAPPED"), FV("JSON_KEY_VALUE", 110200, 0), FV("JSON_NORMALIZE", 100700, 0),
+             FV("JSON_OBJECTAGG", 100500, 50722), W("LAST_INSERT_ID", FN_LAST_INSERT_ID), F("LOCALTIMESTAMP"),
+             FV("REGEXP_REPLACE", 100005, 80004), F("ST_GEOMFROMWKB"), F("UNIX_TIMESTAMP"),
+    /* 15 */ FA("MULTILINESTRING", 1, ANY_ARGS), F("ST_EXTERIORRING"), F("ST_GEOMETRYTYPE"),
              F("ST_GEOMFROMTEXT"), F("ST_INTERSECTION"), F("ST_LINEFROMTEXT"),
              F("ST_POLYFROMTEXT"), F("SUBSTRING_INDEX"),
-    /* 16 */ F("CHARACTER_LENGTH"), F("FORMAT_PICO_TIME"), F("JSON_MERGE_PATCH"),
-             F("NATURAL_SORT_KEY"), F("STATEMENT_DIGEST"), F("ST_INTERIORRINGN"),
+    /* 16 */ F("CHARACTER_LENGTH"), FV("FORMAT_PICO_TIME", 0, 80016), FV("JSON_MERGE_PATCH", 100225, 50722),
+             FV("NATURAL_SORT_KEY", 100700, 0), FV("STATEMENT_DIGEST", 0, 80004), F("ST_INTERIORRINGN"),
              F("ST_NUMGEOMETRIES"), F("ST_POINTFROMTEXT"), F("ST_SYMDIFFERENCE"),
-    /* 17 */ F("CURRENT_TIMESTAMP"), F("JSON_ARRAY_APPEND"), F("JSON_ARRAY_INSERT"),
-             F("JSON_SCHEMA_VALID"), F("JSON_STORAGE_FREE"), F("JSON_STORAGE_SIZE"),
+    /* 17 */ F("CURRENT_TIMESTAMP"), FV("JSON_ARRAY_APPEND", 100203, 50708), FV("JSON_ARRAY_INSERT", 100203, 50708),
+             FV("JSON_SCHEMA_VALID", 110101, 80017), FV("JSON_STORAGE_FREE", 0, 80013), FV("JSON_STORAGE_SIZE", 0, 50722),
              W("RELEASE_ALL_LOCKS", FN_LOCK_INFO),
-    /* 18 */ F("GEOMETRYCOLLECTION"), F("JSON_CONTAINS_PATH"), F("ST_DISTANCE_SPHERE"),
-             F("ST_GEOMFROMGEOJSON"),
-    /* 19 */ F("JSON_MERGE_PRESERVE"), F("ST_NUMINTERIORRINGS"), F("UNCOMPRESSED_LENGTH"),
-    /* 20 */ F("JSON_ARRAY_INTERSECT"), F("JSON_OBJECT_TO_ARRAY"), F("PS_CURRENT_THREAD_ID"),
-    /* 21 */ F("STATEMENT_DIGEST_TEXT"),
-    /* 23 */ F("JSON_OBJECT_FILTER_KEYS"),
-    /* 26 */ F("VALIDATE_PASSWORD_STRENGTH"),
+    /* 18 */ FA("GEOMETRYCOLLECTION", 1, ANY_ARGS), JSON("JSON_CONTAINS_PATH"), FV("ST_DISTANCE_SPHERE", 100238, 50706),
+             FV("ST_GEOMFROMGEOJSON", 100206, 50705),
+    /* 19 */ FV("JSON_MERGE_PRESERVE", 100225, 50722), F("ST_NUMINTERIORRINGS"), F("UNCOMPRESSED_LENGTH"),
+    /* 20 */ FV("JSON_ARRAY_INTERSECT", 110200, 0), FV("JSON_OBJECT_TO_ARRAY", 110200, 0), FV("PS_CURRENT_THREAD_ID", 0, 80016),
+    /* 21 */ FV("STATEMENT_DIGEST_TEXT", 0, 80004),
+    /* 23 */ FV("JSON_OBJECT_FILTER_KEYS", 110200, 0),
+    /* 26 */ FV("VALIDATE_PASSWORD_STRENGTH", 0, 50606),
 };
 
 #undef K
 #undef F
+#undef FV
+#undef FA
 #undef S
+#undef SO
 #undef W
+#undef WV
+#undef WINDOW
+#undef JSON
+#undef ENTRY
 #undef WORD_CH
 #undef WORD_KEY
 
@@ -399,13 +447,133 @@ struct stmt_scan {
     bool any_temp, any_prepare;      /* CREATE TEMPORARY / PREPARE anywhere */
     bool uv_eq, uv_any;              /* "@x =" / any @x */
     bool saw_lock, saw_export;       /* LOCK / EXPORT anywhere (FLUSH ...) */
+    bool prev_operand;               /* the previous token ends an operand: a
+                                        literal, a quoted name, a variable, ')' */
     unsigned creates;                /* found anywhere: named locks, user vars */
+    unsigned flags;                  /* enum statement_flag bits found anywhere */
+    /* Calls of builtins that take only some argument counts, being
+     * counted: innermost last. */
+    struct {
+        unsigned depth;              /* st.depth outside the call's '(' */
+        unsigned args;               /* ',' seen at its top level */
+        bool nonempty;
+        unsigned char min_args, max_args;
+    } calls[8];
+    unsigned ncalls;
+    const struct server_profile *server;
 };
 
-static void scan_init(struct stmt_scan *st)
+static void scan_init(struct stmt_scan *st, const struct server_profile *server)
 {
     memset(st, 0, sizeof *st);
     st->body_ok = true;
+    st->server = server;
+}
+
+/* The names MariaDB and MySQL recognise as builtins only when '(' follows
+ * at once: their "function keywords" (lex.h), which with a blank before
+ * '(' are plain names and call a stored function of that name. The union
+ * of both servers' lists, sorted. */
+static const char *const space_sensitive_names[] = {
+    "ADDDATE", "BIT_AND", "BIT_OR", "BIT_XOR", "CAST", "COUNT", "CUME_DIST", "CURDATE", "CURTIME",
+    "DATE_ADD", "DATE_SUB", "DENSE_RANK", "EXTRACT", "FIRST_VALUE", "GROUP_CONCAT", "JSON_ARRAYAGG",
+    "JSON_OBJECTAGG", "LAG", "LAST_VALUE", "LEAD", "MAX", "MEDIAN", "MID", "MIN", "NOW", "NTH_VALUE",
+    "NTILE", "PERCENT_RANK", "POSITION", "RANK", "ROW_NUMBER", "SESSION_USER", "STD", "STDDEV",
+    "STDDEV_POP", "STDDEV_SAMP", "ST_COLLECT", "SUBDATE", "SUBSTR", "SUBSTRING", "SUM", "SYSDATE",
+    "SYSTEM_USER", "TRIM", "VARIANCE", "VAR_POP", "VAR_SAMP",
+};
+
+static bool space_sensitive(const char *name)
+{
+    size_t lo = 0, hi = COUNT(space_sensitive_names);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int cmp = strcmp(space_sensitive_names[mid], name);
+        if (cmp == 0)
+            return true;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Is the builtin of entry e there on this server? */
+static bool available(const struct word_entry *e, const struct server_profile *server)
+{
+    unsigned since = server->flavour == SERVER_MARIADB ? e->mariadb_since
+                     : server->flavour == SERVER_MYSQL ? e->mysql_since
+                                                       : 0;
+    return since != 0 && server->version >= since;
+}
+
+/* What `name(` is, for the entry e of a word followed by '(' (NULL: a
+ * word on no list). `spaced`: something (blank, comment) stands between
+ * the name and '('. */
+static unsigned call_class(const struct stmt_scan *st, const struct word_entry *e, bool spaced)
+{
+    if (e == NULL || st->prev_dot)
+        return FN_STORED; /* db.f(): a stored function, whatever its name */
+    switch (e->fn) {
+    case FN_SYNTAX_AFTER_OPERAND:
+        return st->prev_operand ? FN_SYNTAX : FN_STORED;
+    case FN_TABLE:
+        if (!available(e, st->server))
+            return FN_STORED;
+        return st->prev_kw == KW_FROM || st->prev_kw == KW_JOIN ? FN_SYNTAX : FN_STORED;
+    case FN_PURE:
+    case FN_PRIOR:
+        if (!available(e, st->server))
+            return FN_STORED;
+        break;
+    default:
+        break;
+    }
+    /* A blank before '(' makes the function keywords plain names. */
+    if (spaced && (e->fn == FN_PURE || e->fn == FN_PRIOR || e->fn == FN_LAST_INSERT_ID) &&
+        space_sensitive(e->name))
+        return FN_STORED;
+    return e->fn;
+}
+
+/* Tracks the argument counts of the calls being counted. */
+static void count_arguments(struct stmt_scan *st, const struct sql_token *t)
+{
+    if (st->ncalls == 0)
+        return;
+    unsigned top = st->ncalls - 1;
+    if (sql_token_is_punct(t, ')') && st->depth == st->calls[top].depth + 1) {
+        unsigned n = st->calls[top].nonempty ? st->calls[top].args + 1 : 0;
+        if (n < st->calls[top].min_args || n > st->calls[top].max_args)
+            st->body_ok = false; /* this count resolves to a stored function */
+        st->ncalls--;
+    } else if (st->depth == st->calls[top].depth + 1) {
+        if (sql_token_is_punct(t, ','))
+            st->calls[top].args++;
+        else
+            st->calls[top].nonempty = true;
+    }
+}
+
+/* The name of a @@variable, without its scope: "warning_count". */
+static bool sys_var_is(const char *sql, const struct sql_token *t, const char *lower)
+{
+    const char *start = sql + t->start + 2, *end = sql + t->start + t->len;
+    for (const char *p = start; p < end; p++)
+        if (*p == '.')
+            start = p + 1;
+    size_t n = strlen(lower);
+    if ((size_t)(end - start) != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)start[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + ('a' - 'A'));
+        if (c != (unsigned char)lower[i])
+            return false;
+    }
+    return true;
 }
 
 /* A word followed by '(' that is a name, not a call: a CTE name before its
@@ -524,6 +692,7 @@ static void scan_token(struct stmt_scan *st, const struct sql_lexer *lx, const s
     if (st->ntok == 0 && !st->set_for)
         st->start = t->start;
     st->end = t->start + t->len;
+    count_arguments(st, t);
 
     switch (t->kind) {
     case SQL_TOK_WORD: {
@@ -537,15 +706,42 @@ static void scan_token(struct stmt_scan *st, const struct sql_lexer *lx, const s
         if (next_paren && !names_not_call(st)) {
             if (e == NULL && known)
                 e = search(functions, COUNT(functions), key, w, t->len);
-            unsigned fn = e != NULL && !st->prev_dot ? e->fn : FN_STORED;
+            bool spaced = next->start != t->start + t->len;
+            unsigned fn = call_class(st, e, spaced);
             call = fn != FN_SYNTAX && fn != FN_STORED;
-            if (fn == FN_LAST_INSERT_ID)
-                st->lii_pending = true;
-            else if (fn == FN_GET_LOCK)
-                st->creates |= STATE_NAMED_LOCKS;
-            if (fn != FN_SYNTAX && fn != FN_PURE && fn != FN_LAST_INSERT_ID)
+            /* What these builtins do to the session is done whatever the
+             * spelling; a blank before '(' only makes the statement a write
+             * besides. */
+            if (e != NULL && !st->prev_dot) {
+                if (e->fn == FN_LAST_INSERT_ID)
+                    st->lii_pending = true;
+                else if (e->fn == FN_GET_LOCK)
+                    st->creates |= STATE_NAMED_LOCKS;
+                else if (e->fn == FN_PRIOR)
+                    st->flags |= CLASS_READS_PRIOR;
+            }
+            if (fn != FN_SYNTAX && fn != FN_PURE && fn != FN_PRIOR && fn != FN_LAST_INSERT_ID)
                 st->body_ok = false;
+            if (call && (e->min_args != 0 || e->max_args != ANY_ARGS)) {
+                if (st->ncalls < COUNT(st->calls)) {
+                    st->calls[st->ncalls].depth = st->depth;
+                    st->calls[st->ncalls].args = 0;
+                    st->calls[st->ncalls].nonempty = false;
+                    st->calls[st->ncalls].min_args = e->min_args;
+                    st->calls[st->ncalls].max_args = e->max_args;
+                    st->ncalls++;
+                } else {
+                    st->body_ok = false; /* too deep to count: not proven a read */
+                }
+            }
+        } else if (st->prev_dot && sql_token_is_word(lx, t, "NEXTVAL")) {
+            st->body_ok = false; /* seq.nextval (sql_mode=ORACLE) advances a sequence */
         }
+        /* SHOW WARNINGS, SHOW ERRORS, SHOW COUNT(*) WARNINGS */
+        if (st->ntok == 1 && st->pre[0] == KW_SHOW &&
+            (sql_token_is_word(lx, t, "WARNINGS") || sql_token_is_word(lx, t, "ERRORS") ||
+             sql_token_is_word(lx, t, "COUNT")))
+            st->flags |= CLASS_READS_PRIOR;
         /* INSERT( and REPLACE( are string functions, not statements; a
          * keyword before any other '(' still counts as one. */
         if (!call)
@@ -571,11 +767,21 @@ static void scan_token(struct stmt_scan *st, const struct sql_lexer *lx, const s
             st->uv_eq = true;
         }
         break;
+    case SQL_TOK_SYS_VAR:
+        if (sys_var_is(sql, t, "warning_count") || sys_var_is(sql, t, "error_count"))
+            st->flags |= CLASS_READS_PRIOR;
+        else if (sys_var_is(sql, t, "identity") || sys_var_is(sql, t, "last_insert_id"))
+            st->flags |= CLASS_READS_INSERT_ID;
+        break;
     case SQL_TOK_PUNCT:
         if (t->op == '(') {
             code = P_LPAREN;
-            if (lii && !sql_token_is_punct(next, ')'))
+            if (lii && !sql_token_is_punct(next, ')')) {
                 st->body_ok = false; /* LAST_INSERT_ID(expr) sets it */
+                st->flags |= CLASS_SETS_INSERT_ID;
+            } else if (lii) {
+                st->flags |= CLASS_READS_INSERT_ID;
+            }
             st->depth++;
         } else if (t->op == ')' && st->depth > 0) {
             st->depth--;
@@ -615,6 +821,8 @@ static void scan_token(struct stmt_scan *st, const struct sql_lexer *lx, const s
     st->ntok++;
     st->prev_kw = (unsigned char)kw;
     st->prev_dot = sql_token_is_punct(t, '.');
+    st->prev_operand = t->kind == SQL_TOK_STRING || t->kind == SQL_TOK_NUMBER || t->kind == SQL_TOK_QUOTED_ID ||
+                       t->kind == SQL_TOK_USER_VAR || t->kind == SQL_TOK_SYS_VAR || sql_token_is_punct(t, ')');
 
     /* SET STATEMENT var = value [, ...] FOR statement: from here on the
      * prefix is the inner statement's, which decides what it does. */
@@ -663,6 +871,7 @@ static void decide_plain(const struct stmt_scan *st, struct statement_class *c)
     c->kind = STMT_WRITE;
     c->creates = st->creates;
     c->releases = 0;
+    c->flags = st->flags;
     c->retry_safe = false;
 
     switch (n > 0 ? p[0] : P_OTHER) {
@@ -734,10 +943,52 @@ static void decide_plain(const struct stmt_scan *st, struct statement_class *c)
             c->creates |= STATE_TABLE_LOCKS;
         return;
     case KW_CALL: /* OUT parameters */
-    case KW_LOAD: /* LOAD DATA ... (@a, col) SET x = @a */
-    case KW_GET:  /* GET DIAGNOSTICS @n = NUMBER */
+        c->flags |= CLASS_SETS_INSERT_ID | CLASS_CALLS_PROCEDURE;
         if (st->uv_any)
             c->creates |= STATE_USER_VARS;
+        return;
+    case KW_LOAD: /* LOAD DATA ... (@a, col) SET x = @a */
+        c->flags |= CLASS_SETS_INSERT_ID;
+        if (st->uv_any)
+            c->creates |= STATE_USER_VARS;
+        return;
+    case KW_GET:  /* GET DIAGNOSTICS @n = NUMBER */
+        c->flags |= CLASS_READS_PRIOR;
+        if (st->uv_any)
+            c->creates |= STATE_USER_VARS;
+        return;
+    case KW_INSERT:
+    case KW_REPLACE:
+        c->flags |= CLASS_SETS_INSERT_ID;
+        break; /* and whatever else it holds, below */
+    case KW_KILL:
+        c->flags |= CLASS_KILL;
+        return;
+    case KW_XA:
+        switch (p1) {
+        case KW_START:
+        case KW_BEGIN:
+            c->kind = STMT_XA_START;
+            break;
+        case KW_END:
+            c->kind = STMT_XA_END;
+            break;
+        case KW_PREPARE:
+            c->kind = STMT_XA_PREPARE;
+            break;
+        case KW_COMMIT:
+            c->kind = STMT_XA_COMMIT;
+            break;
+        case KW_ROLLBACK:
+            c->kind = STMT_XA_ROLLBACK;
+            break;
+        case KW_RECOVER:
+            c->kind = STMT_READ;
+            c->retry_safe = true;
+            break;
+        default:
+            break;
+        }
         return;
     default:
         break;
@@ -767,6 +1018,7 @@ static void decide(const struct stmt_scan *st, const char *sql, bool exact, stru
         c->kind = STMT_SET;
         c->creates = st->creates;
         c->releases = 0;
+        c->flags = st->flags;
         c->retry_safe = false;
         if (!exact) {
             if (st->uv_any)
@@ -795,13 +1047,13 @@ static void decide(const struct stmt_scan *st, const char *sql, bool exact, stru
  * statement the server rejects as unterminated (only the last one can be)
  * runs nothing, nor does anything after it. *nstmt counts the statements
  * that run. */
-static void classify_reading(const char *sql, size_t len, unsigned options,
+static void classify_reading(const char *sql, size_t len, unsigned options, const struct server_profile *server,
                              struct statement_class *out, unsigned *nstmt, unsigned *ambiguous)
 {
     struct sql_lexer lx;
     struct sql_token toks[2], *cur = &toks[0], *next = &toks[1], *swap;
     struct stmt_scan st;
-    unsigned n = 0, creates = 0, releases = 0;
+    unsigned n = 0, creates = 0, releases = 0, flags = 0;
     bool all_read = true, retry = true, any_set = false;
     enum statement_kind single = STMT_UNKNOWN;
 
@@ -814,7 +1066,7 @@ static void classify_reading(const char *sql, size_t len, unsigned options,
         }
         /* A ';' inside parentheses is a syntax error, not a boundary: the
          * server stops there, so one statement is as good. */
-        scan_init(&st);
+        scan_init(&st, server);
         do {
             sql_lexer_next(&lx, next);
             scan_token(&st, &lx, cur, next);
@@ -834,6 +1086,7 @@ static void classify_reading(const char *sql, size_t len, unsigned options,
         retry = retry && s.retry_safe;
         creates = (creates & ~s.releases) | s.creates;
         releases |= s.releases;
+        flags |= s.flags;
     }
     /* Lex to the end: an ambiguity there may change what runs before it. */
     while (cur->kind != SQL_TOK_END)
@@ -848,6 +1101,7 @@ static void classify_reading(const char *sql, size_t len, unsigned options,
         creates |= STATE_UNREPLAYABLE_SETTINGS;
     out->creates = creates;
     out->releases = releases & ~creates;
+    out->flags = flags;
     out->retry_safe = n != 0 && retry;
 }
 
@@ -868,6 +1122,7 @@ static void fold_reading(struct statement_class *acc, bool *have, const struct s
         if (acc->kind != c->kind)
             acc->kind = STMT_WRITE;
         acc->creates |= c->creates;
+        acc->flags |= c->flags;
         acc->releases &= c->releases;
         acc->releases &= ~acc->creates;
         acc->retry_safe = acc->retry_safe && c->retry_safe;
@@ -875,20 +1130,21 @@ static void fold_reading(struct statement_class *acc, bool *have, const struct s
     finish_retry(acc);
 }
 
-void classify_statement(const char *sql, size_t len, struct statement_class *out)
+void classify_statement(const char *sql, size_t len, const struct server_profile *server,
+                        struct statement_class *out)
 {
     struct statement_class c;
     unsigned n, seen;
     bool have = false;
 
-    classify_reading(sql, len, 0, &c, &n, &seen);
+    classify_reading(sql, len, 0, server, &c, &n, &seen);
     if (n != 0)
         fold_reading(out, &have, &c);
     if (seen != 0) {
         unsigned long long done = 1;
         unsigned options, more;
         while (sql_lex_next_variant(seen, &done, &options)) {
-            classify_reading(sql, len, options, &c, &n, &more);
+            classify_reading(sql, len, options, server, &c, &n, &more);
             seen |= more;
             if (n != 0)
                 fold_reading(out, &have, &c);
@@ -899,41 +1155,17 @@ void classify_statement(const char *sql, size_t len, struct statement_class *out
         out->kind = STMT_UNKNOWN;
         out->creates = 0;
         out->releases = 0;
+        out->flags = 0;
         out->retry_safe = false;
     }
 }
 
-bool parse_use_statement(const char *sql, size_t len, char *out, size_t out_size, size_t *out_len)
+const char *statement_class_known_name(size_t i)
 {
-    struct sql_lexer lx;
-    struct sql_token use, name, end;
-    sql_lexer_init(&lx, sql, len, 0);
-    sql_lexer_next(&lx, &use);
-    sql_lexer_next(&lx, &name);
-    sql_lexer_next(&lx, &end);
-    if (!sql_token_is_word(&lx, &use, "USE") || lx.ambiguous != 0 ||
-        !(end.kind == SQL_TOK_END || sql_token_is_punct(&end, ';')))
-        return false;
-    size_t n = 0;
-    if (name.kind == SQL_TOK_WORD) {
-        if (name.len >= out_size)
-            return false;
-        memcpy(out, sql + name.start, name.len);
-        n = name.len;
-    } else if (name.kind == SQL_TOK_QUOTED_ID && name.len >= 2) {
-        for (size_t i = name.start + 1; i < name.start + name.len - 1; i++) {
-            if (n + 1 >= out_size)
-                return false;
-            out[n++] = sql[i];
-            if (sql[i] == '`')
-                i++; /* `` is one backquote */
-        }
-    } else {
-        return false;
-    }
-    out[n] = '\0';
-    *out_len = n;
-    return true;
+    if (i < COUNT(keywords))
+        return keywords[i].name;
+    i -= COUNT(keywords);
+    return i < COUNT(functions) ? functions[i].name : NULL;
 }
 
 const char *unrestorable_state_name(unsigned bits)

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "server_profile.h"
+
 enum statement_kind {
     STMT_UNKNOWN = 0, /* empty or unparseable: treated like a write */
     STMT_READ,        /* proven free of side effects (SELECT, SHOW, ...) */
@@ -19,6 +21,27 @@ enum statement_kind {
     STMT_ROLLBACK,    /* ROLLBACK [WORK] ..., not ROLLBACK TO SAVEPOINT */
     STMT_SET,         /* SET ... (session settings, see set_statement.h) */
     STMT_USE,         /* USE db */
+    STMT_XA_START,    /* XA START|BEGIN xid */
+    STMT_XA_END,      /* XA END xid */
+    STMT_XA_PREPARE,  /* XA PREPARE xid: the transaction now outlives its connection */
+    STMT_XA_COMMIT,   /* XA COMMIT xid [ONE PHASE] */
+    STMT_XA_ROLLBACK, /* XA ROLLBACK xid */
+};
+
+/* What else a statement does that the rules care about. */
+enum statement_flag {
+    /* Reads what the previous statement left in the session: FOUND_ROWS(),
+     * ROW_COUNT(), SHOW WARNINGS / ERRORS / COUNT(*), @@warning_count,
+     * @@error_count, GET DIAGNOSTICS. After a reconnect (or sent again) it
+     * would read the fresh session's. */
+    CLASS_READS_PRIOR = 1u << 0,
+    /* Reads LAST_INSERT_ID() (or @@identity, @@last_insert_id). */
+    CLASS_READS_INSERT_ID = 1u << 1,
+    /* May change LAST_INSERT_ID(): INSERT, REPLACE, LOAD, CALL,
+     * LAST_INSERT_ID(expr). */
+    CLASS_SETS_INSERT_ID = 1u << 2,
+    CLASS_CALLS_PROCEDURE = 1u << 3, /* CALL: what it does is out of sight */
+    CLASS_KILL = 1u << 4,            /* KILL ... (parse_kill_statement) */
 };
 
 /* Session state that a reconnect cannot restore. Once a handle holds any of
@@ -40,6 +63,7 @@ struct statement_class {
     enum statement_kind kind;
     unsigned creates;  /* enum unrestorable_state bits the statement acquires */
     unsigned releases; /* bits it gives up (UNLOCK TABLES: STATE_TABLE_LOCKS) */
+    unsigned flags;    /* enum statement_flag bits */
     /* May be sent again on a fresh connection after a failure that happened
      * after it was sent, outside a transaction: reads, USE, ROLLBACK, BEGIN
      * and SET of session variables (idempotent). */
@@ -47,13 +71,18 @@ struct statement_class {
 };
 
 /* Classifies `len` bytes of `sql` (not NUL-terminated; may hold several
- * statements separated by ';', comments, executable comments). */
-void classify_statement(const char *sql, size_t len, struct statement_class *out);
+ * statements separated by ';', comments, executable comments), as the
+ * server `server` would run it: which names are side-effect-free builtins,
+ * rather than stored functions of the same name, depends on the server's
+ * flavour and version. */
+void classify_statement(const char *sql, size_t len, const struct server_profile *server,
+                        struct statement_class *out);
 
-/* The database a `USE name` or `USE \`name\`` statement selects, copied
- * into out (NUL-terminated; *out_len bytes). False for any other shape or
- * a name that does not fit. */
-bool parse_use_statement(const char *sql, size_t len, char *out, size_t out_size, size_t *out_len);
+/* For tests: the i-th name the classifier knows (its keywords, builtins
+ * and syntax words), NULL past the last. The integration tests ask the
+ * server under test whether each, called, is really what the classifier
+ * takes it for. */
+const char *statement_class_known_name(size_t i);
 
 /* A short, static, human name of a state bit set, for logs: "temporary
  * tables", "user variables", ... (the lowest set bit). */

@@ -3,7 +3,22 @@
  * The integration tests run it with and without goneshim and decide what
  * happens between its statements (KILL, restart, idle). One command per
  * line on stdin, one answer per line on stdout:
- *   .connect [socket|tcp]   connect with the GONESHIM_TEST_* variables
+ *   .connect [socket|tcp|tls]  connect with the GONESHIM_TEST_* variables
+ *                           (tls: TCP, TLS verified against GONESHIM_TEST_TLS_CA)
+ *   .option NAME VALUE      mysql_options before or after connecting:
+ *                           reconnect 0|1, read_timeout SECONDS,
+ *                           defaults_file PATH, defaults_group NAME
+ *   .optionv reconnect 0|1  the same through mysql_optionsv
+ *   .get_option reconnect   mysql_get_option: "ok 0" or "ok 1"
+ *   .reconnect              mariadb_reconnect, called by the application
+ *   .kill ID|self           mysql_kill
+ *   .insert_id              mysql_insert_id
+ *   .warnings               mysql_warning_count
+ *   .affected               mysql_affected_rows
+ *   .strlen SQL             mysql_real_query with the length (unsigned long)-1
+ *   .send_strlen SQL        the same with mysql_send_query
+ *   .prepare_strlen SQL     mysql_stmt_prepare with that length, execute, fetch all
+ *   .big N                  a SELECT of N bytes (for max_allowed_packet)
  *   .id                     the connection id the client library reports
  *   .autocommit 0|1  .commit  .rollback  .ping  .close  .quit
  *   .select_db NAME  .charset NAME
@@ -92,6 +107,39 @@ static void kill_self(void)
     }
 }
 
+/* A prepared statement, executed once, every row fetched: "ok ROWS". */
+static void prepare_strlen(const char *sql)
+{
+    MYSQL_STMT *st = mysql_stmt_init(m);
+    if (mysql_stmt_prepare(st, sql, (unsigned long)-1) != 0 || mysql_stmt_execute(st) != 0) {
+        printf("err %u %s\n", mysql_stmt_errno(st), mysql_stmt_error(st));
+    } else {
+        unsigned rows = 0;
+        if (mysql_stmt_store_result(st) == 0)
+            while (mysql_stmt_fetch(st) == 0)
+                rows++;
+        printf("ok %u\n", rows);
+    }
+    mysql_stmt_close(st);
+}
+
+static void set_option(const char *name, const char *value, int variadic)
+{
+    int rc = 1;
+    if (strcmp(name, "reconnect") == 0) {
+        my_bool v = (my_bool)atoi(value);
+        rc = variadic ? mysql_optionsv(m, MYSQL_OPT_RECONNECT, &v) : mysql_options(m, MYSQL_OPT_RECONNECT, &v);
+    } else if (strcmp(name, "read_timeout") == 0) {
+        unsigned v = (unsigned)atoi(value);
+        rc = mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &v);
+    } else if (strcmp(name, "defaults_file") == 0) {
+        rc = mysql_options(m, MYSQL_READ_DEFAULT_FILE, value);
+    } else if (strcmp(name, "defaults_group") == 0) {
+        rc = mysql_options(m, MYSQL_READ_DEFAULT_GROUP, value);
+    }
+    printf(rc == 0 ? "ok\n" : "err option %s\n", name);
+}
+
 static void status(int rc)
 {
     if (rc != 0)
@@ -108,7 +156,13 @@ int main(void)
     while (fgets(line, sizeof line, stdin) != NULL) {
         line[strcspn(line, "\n")] = '\0';
         if (strncmp(line, ".connect", 8) == 0) {
-            int tcp = strstr(line, "tcp") != NULL;
+            int tls = strstr(line, "tls") != NULL;
+            int tcp = tls || strstr(line, "tcp") != NULL;
+            if (tls) {
+                my_bool verify = 1;
+                mysql_options(m, MYSQL_OPT_SSL_CA, env("GONESHIM_TEST_TLS_CA"));
+                mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+            }
             MYSQL *ok = mysql_real_connect(m, tcp ? env("GONESHIM_TEST_HOST") : NULL,
                                            env("GONESHIM_TEST_USER"), env("GONESHIM_TEST_PASSWORD"),
                                            env("GONESHIM_TEST_DB"),
@@ -118,6 +172,56 @@ int main(void)
             status(ok == NULL);
         } else if (strcmp(line, ".id") == 0) {
             printf("ok %lu\n", mysql_thread_id(m));
+        } else if (strncmp(line, ".option ", 8) == 0 || strncmp(line, ".optionv ", 9) == 0) {
+            int variadic = line[7] == 'v';
+            char *name = line + (variadic ? 9 : 8), *value = strchr(name, ' ');
+            if (value == NULL) {
+                printf("err usage\n");
+                continue;
+            }
+            *value++ = '\0';
+            set_option(name, value, variadic);
+        } else if (strcmp(line, ".get_option reconnect") == 0) {
+            my_bool v = 9;
+            if (mysql_get_option(m, MYSQL_OPT_RECONNECT, &v) != 0)
+                printf("err get_option\n");
+            else
+                printf("ok %d\n", (int)v);
+        } else if (strcmp(line, ".reconnect") == 0) {
+            status(mariadb_reconnect(m));
+        } else if (strncmp(line, ".kill ", 6) == 0) {
+            unsigned long id = strcmp(line + 6, "self") == 0 ? mysql_thread_id(m) : strtoul(line + 6, NULL, 10);
+            status(mysql_kill(m, id));
+        } else if (strcmp(line, ".insert_id") == 0) {
+            printf("ok %llu\n", (unsigned long long)mysql_insert_id(m));
+        } else if (strcmp(line, ".affected") == 0) {
+            printf("ok %lld\n", (long long)mysql_affected_rows(m));
+        } else if (strcmp(line, ".warnings") == 0) {
+            printf("ok %u\n", mysql_warning_count(m));
+        } else if (strncmp(line, ".strlen ", 8) == 0) {
+            if (mysql_real_query(m, line + 8, (unsigned long)-1) != 0)
+                answer_error();
+            else
+                answer_result();
+        } else if (strncmp(line, ".send_strlen ", 13) == 0) {
+            if (mysql_send_query(m, line + 13, (unsigned long)-1) != 0 || mysql_read_query_result(m) != 0)
+                answer_error();
+            else
+                answer_result();
+        } else if (strncmp(line, ".prepare_strlen ", 16) == 0) {
+            prepare_strlen(line + 16);
+        } else if (strncmp(line, ".big ", 5) == 0) {
+            size_t n = strtoul(line + 5, NULL, 10);
+            char *sql = malloc(n + 32);
+            int head = snprintf(sql, n + 32, "SELECT LENGTH('");
+            memset(sql + head, 'x', n > (size_t)head + 3 ? n - (size_t)head - 3 : 0);
+            size_t at = n > (size_t)head + 3 ? n - 3 : (size_t)head;
+            memcpy(sql + at, "')", 3);
+            if (mysql_real_query(m, sql, (unsigned long)strlen(sql)) != 0)
+                answer_error();
+            else
+                answer_result();
+            free(sql);
         } else if (strncmp(line, ".autocommit ", 12) == 0) {
             status(mysql_autocommit(m, (my_bool)atoi(line + 12)));
         } else if (strcmp(line, ".commit") == 0) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -100,7 +101,8 @@ Test(host_safety, exports_only_the_interposed_api)
     const char *nm[] = {"sh", "-c", "nm -D --defined-only build/libgoneshim.so | awk '{print $3}' | sort", NULL};
     cr_assert_eq(run_program(nm, WITHOUT_SHIM, NULL, &out, NULL), 0);
     cr_assert_str_eq(out,
-                     "mysql_autocommit\nmysql_change_user\nmysql_close\nmysql_commit\nmysql_options\n"
+                     "mariadb_reconnect\nmysql_autocommit\nmysql_change_user\nmysql_close\nmysql_commit\n"
+                     "mysql_get_optionv\nmysql_optionsv\n"
                      "mysql_ping\nmysql_query\nmysql_read_query_result\nmysql_real_connect\n"
                      "mysql_real_query\nmysql_reset_connection\nmysql_rollback\nmysql_select_db\n"
                      "mysql_send_query\nmysql_set_character_set\nmysql_stmt_attr_set\nmysql_stmt_bind_param\n"
@@ -112,4 +114,52 @@ Test(host_safety, exports_only_the_interposed_api)
     cr_assert(strstr(out, "mariadb") == NULL && strstr(out, "mysql") == NULL && strstr(out, "php") == NULL,
               "links against a client library: %s", out);
     free(out);
+}
+
+/* Point 12 of the trust issue: a log that cannot be written never blocks
+ * the host. A FIFO nobody reads used to hang the first MySQL call in
+ * open(). */
+Test(host_safety, a_log_fifo_without_reader_does_not_block, .timeout = 30)
+{
+    char dir[] = "/tmp/goneshim-fifo.XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char fifo[128], var[160];
+    snprintf(fifo, sizeof fifo, "%s/log", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    snprintf(var, sizeof var, "GONESHIM_LOG=%s", fifo);
+    const char *const env[] = {var, NULL};
+    struct client *c = client_start(WITH_SHIM, env);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok", "the first call must not wait for a reader");
+    kill_and_wait(client_id(c));
+    cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1", "and goneshim still works");
+    char *err;
+    cr_assert_eq(client_finish(c, &err), 0);
+    cr_assert(strstr(err, "cannot open GONESHIM_LOG") != NULL && strstr(err, "no reader") != NULL, "%s", err);
+    free(err);
+    unlink(fifo);
+    rmdir(dir);
+}
+
+/* The log can hold SQL text: only its owner may read it, whatever the
+ * umask. */
+Test(host_safety, the_log_is_created_for_its_owner_only, .timeout = 30)
+{
+    char dir[] = "/tmp/goneshim-logmode.XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128], var[160];
+    snprintf(path, sizeof path, "%s/goneshim.log", dir);
+    snprintf(var, sizeof var, "GONESHIM_LOG=%s", path);
+    const char *const env[] = {var, NULL};
+    mode_t old = umask(022);
+    struct client *c = client_start(WITH_SHIM, env);
+    umask(old);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    kill_and_wait(client_id(c));
+    cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1");
+    cr_assert_eq(client_finish(c, NULL), 0);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0, "%s", path);
+    cr_assert_eq(st.st_mode & 0777, 0600, "mode %o", (unsigned)(st.st_mode & 0777));
+    unlink(path);
+    rmdir(dir);
 }

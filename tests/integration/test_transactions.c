@@ -100,3 +100,50 @@ Test(transactions, autocommit_off_without_work_reconnects, .timeout = 60)
     cr_assert_str_eq(client_cmd(c, "SELECT @@autocommit"), "ok 0");
     cr_assert_eq(client_finish(c, NULL), 0);
 }
+
+/* Point 11 of the trust issue: after XA PREPARE the transaction outlives
+ * its connection. goneshim reports the loss, and then does not pretend a
+ * plain ROLLBACK ended it: that fails with the server's own XAER_RMFAIL;
+ * XA COMMIT (or XA ROLLBACK) reaches the prepared transaction from the
+ * fresh connection, as it would from any. */
+Test(transactions, a_prepared_xa_transaction_outlives_its_connection, .timeout = 60)
+{
+    fresh_table("t_xa");
+    struct client *c = client_start(WITH_SHIM, NULL);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    cr_assert_str_eq(client_cmd(c, "XA START 'gs1'"), "ok affected=0");
+    cr_assert_str_eq(client_cmd(c, "INSERT INTO t_xa VALUES (1, 1)"), "ok affected=1");
+    cr_assert_str_eq(client_cmd(c, "XA END 'gs1'"), "ok affected=0");
+    cr_assert_str_eq(client_cmd(c, "XA PREPARE 'gs1'"), "ok affected=0");
+    kill_and_wait(client_id(c));
+    const char *a = client_cmd(c, "SELECT 1");
+    cr_assert(is_connection_error(a), "the loss is reported: %s", a);
+    a = client_cmd(c, "ROLLBACK");
+    cr_assert(starts_with(a, "err 1399 "), "a plain ROLLBACK must not pretend: %s", a);
+    a = client_cmd(c, "XA RECOVER");
+    cr_assert(strstr(a, "gs1") != NULL, "it waits in the server: %s", a);
+    cr_assert_str_eq(client_cmd(c, "XA COMMIT 'gs1'"), "ok affected=0");
+    cr_assert_eq(admin_long("SELECT COUNT(*) FROM t_xa"), 1, "committed from the fresh connection");
+    cr_assert_str_eq(client_cmd(c, "INSERT INTO t_xa VALUES (2, 2)"), "ok affected=1", "over: the handle works");
+    cr_assert_eq(client_finish(c, NULL), 0);
+}
+
+/* Before XA PREPARE the XA transaction dies with its connection, like any
+ * other: its statements fail until it is rolled back, and nothing of it
+ * persists. */
+Test(transactions, an_xa_transaction_lost_before_prepare_is_gone, .timeout = 60)
+{
+    fresh_table("t_xa2");
+    struct client *c = client_start(WITH_SHIM, NULL);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    cr_assert_str_eq(client_cmd(c, "XA START 'gs2'"), "ok affected=0");
+    cr_assert_str_eq(client_cmd(c, "INSERT INTO t_xa2 VALUES (1, 1)"), "ok affected=1");
+    kill_and_wait(client_id(c));
+    cr_assert(is_connection_error(client_cmd(c, "XA END 'gs2'")));
+    cr_assert(is_connection_error(client_cmd(c, "XA PREPARE 'gs2'")));
+    const char *a = client_cmd(c, "XA ROLLBACK 'gs2'");
+    cr_assert(starts_with(a, "err 1397 "), "the server no longer knows it (XAER_NOTA): %s", a);
+    cr_assert_eq(admin_long("SELECT COUNT(*) FROM t_xa2"), 0);
+    cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1", "over: the handle works");
+    cr_assert_eq(client_finish(c, NULL), 0);
+}

@@ -8,14 +8,16 @@
 #include "set_statement.h"
 #include "statement_class.h"
 
+const struct server_profile test_server = {SERVER_MARIADB, 101119};
+
 static void check_class(const char *sql, size_t len)
 {
     struct statement_class c, again;
-    classify_statement(sql, len, &c);
-    classify_statement(sql, len, &again);
-    cr_assert(c.kind >= STMT_UNKNOWN && c.kind <= STMT_USE);
+    classify_statement(sql, len, &test_server, &c);
+    classify_statement(sql, len, &test_server, &again);
+    cr_assert(c.kind >= STMT_UNKNOWN && c.kind <= STMT_XA_ROLLBACK);
     cr_assert(c.kind == again.kind && c.creates == again.creates && c.releases == again.releases &&
-                  c.retry_safe == again.retry_safe,
+                  c.flags == again.flags && c.retry_safe == again.retry_safe,
               "classify_statement is not deterministic");
     if (c.kind == STMT_WRITE || c.kind == STMT_UNKNOWN || c.kind == STMT_COMMIT)
         cr_assert_not(c.retry_safe);

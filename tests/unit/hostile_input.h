@@ -7,6 +7,11 @@
 #define GONESHIM_TEST_HOSTILE_INPUT_H
 
 #include <stddef.h>
+
+#include "server_profile.h"
+
+/* The server the unit tests classify for: the one CI runs. */
+extern const struct server_profile test_server;
 #include <stdint.h>
 
 /* Runs both parsers on a heap copy of exactly `len` bytes (so ASan reports

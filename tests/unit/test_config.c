@@ -129,3 +129,35 @@ Test(config, readme_documents_every_variable)
         cr_assert(strstr(readme, row) != NULL, "README.md lacks the table row starting %s", row);
     }
 }
+
+Test(config, every_default_parses_as_its_own_kind)
+{
+    /* The defaults are text, read by the same parser as the environment:
+     * each must be a valid value of its variable. */
+    for (size_t i = 0; i < config_variable_count; i++) {
+        const char *env[2] = {NULL, NULL};
+        char var[256];
+        snprintf(var, sizeof var, "%s=%s", config_variables[i].name, config_variables[i].default_text);
+        env[0] = var;
+        struct goneshim_config from_env, defaults;
+        cr_assert_eq(load(env, &from_env), 0, "the default of %s does not parse", config_variables[i].name);
+        cr_assert_eq(load(NULL, &defaults), 0);
+        cr_assert_eq(memcmp(&from_env, &defaults, sizeof defaults), 0, "%s", config_variables[i].name);
+    }
+}
+
+Test(config, keepalive)
+{
+    struct goneshim_config cfg;
+    cr_assert_eq(load(NULL, &cfg), 0);
+    cr_assert_eq(cfg.keepalive_ns, 0, "off by default: the sockets are the application's");
+    const char *on[] = {"GONESHIM_TCP_KEEPALIVE=30s", NULL};
+    cr_assert_eq(load(on, &cfg), 0);
+    cr_assert_eq(cfg.keepalive_ns, 30 * NS_PER_S);
+    const char *off[] = {"GONESHIM_TCP_KEEPALIVE=off", NULL};
+    cr_assert_eq(load(off, &cfg), 0);
+    cr_assert_eq(cfg.keepalive_ns, 0);
+    const char *too_short[] = {"GONESHIM_TCP_KEEPALIVE=500ms", NULL};
+    cr_assert_eq(load(too_short, &cfg), 1, "the kernel counts keepalive in seconds");
+    cr_assert_eq(cfg.keepalive_ns, 0);
+}

@@ -34,6 +34,7 @@ struct fake_conn {
     int client_fd, server_fd; /* a socketpair: closing server_fd is the KILL */
     bool dropped, in_txn, autocommit;
     int refuse_connects;   /* the next N reconnects fail with connect_error */
+    unsigned long long insert_id;
     unsigned connect_error;
     unsigned error;
     char message[512];
@@ -85,6 +86,9 @@ static unsigned f_status(void *c)
     return (f->in_txn ? GS_STATUS_IN_TRANS : 0) | (f->autocommit ? GS_STATUS_AUTOCOMMIT : 0);
 }
 static unsigned long long f_thread(void *c) { return ((struct fake_conn *)c)->thread; }
+static const char *f_version(void *c) { (void)c; return "10.11.19-MariaDB"; }
+static unsigned long long f_insert_id(void *c) { return ((struct fake_conn *)c)->insert_id; }
+static void f_set_insert_id(void *c, unsigned long long id) { ((struct fake_conn *)c)->insert_id = id; }
 
 static void f_save_error(void *c, struct error_snapshot *e)
 {
@@ -186,7 +190,8 @@ static bool f_read(void *c) { return execute(c, pending_sql); }
 
 static const struct connection_ops fake_ops = {
     .library = "fake", .link_dropped = f_dropped, .drained = f_drained, .socket_fd = f_fd,
-    .server_status = f_status, .thread_id = f_thread, .save_error = f_save_error, .set_error = f_set_error,
+    .server_status = f_status, .thread_id = f_thread, .server_version = f_version, .insert_id = f_insert_id,
+    .set_insert_id = f_set_insert_id, .save_error = f_save_error, .set_error = f_set_error,
     .show_transaction = f_show_txn, .ping = f_ping, .reconnect_once = f_reconnect,
     .set_autocommit = f_set_autocommit, .run_sql = f_run_sql, .restore_extra = NULL, .send_sql = f_send,
     .read_result = f_read, .drop_link = f_drop,

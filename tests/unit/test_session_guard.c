@@ -1,19 +1,77 @@
 /* The decision rules, without a server: the same tests cover every
- * adapter, because every adapter asks these functions. */
+ * adapter, because every adapter's driver asks these functions. */
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "protocol.h"
 #include "session_guard.h"
 
 static struct goneshim_config cfg = {.idle_ns = 60 * NS_PER_S, .retry_reads = true};
 
-static const struct statement_class read_c = {STMT_READ, 0, 0, true};
-static const struct statement_class write_c = {STMT_WRITE, 0, 0, false};
-static const struct statement_class commit_c = {STMT_COMMIT, 0, 0, false};
-static const struct statement_class rollback_c = {STMT_ROLLBACK, 0, 0, true};
-static const struct statement_class temp_c = {STMT_WRITE, STATE_TEMP_TABLES, 0, false};
-static const struct statement_class lock_c = {STMT_WRITE, STATE_TABLE_LOCKS, 0, false};
-static const struct statement_class unlock_c = {STMT_WRITE, 0, STATE_TABLE_LOCKS, false};
+static const struct statement_class read_c = {STMT_READ, 0, 0, 0, true};
+static const struct statement_class write_c = {STMT_WRITE, 0, 0, 0, false};
+static const struct statement_class insert_c = {STMT_WRITE, 0, 0, CLASS_SETS_INSERT_ID, false};
+static const struct statement_class call_c = {STMT_WRITE, 0, 0, CLASS_SETS_INSERT_ID | CLASS_CALLS_PROCEDURE, false};
+static const struct statement_class reads_id_c = {STMT_READ, 0, 0, CLASS_READS_INSERT_ID, true};
+static const struct statement_class prior_c = {STMT_READ, 0, 0, CLASS_READS_PRIOR, true};
+static const struct statement_class commit_c = {STMT_COMMIT, 0, 0, 0, false};
+static const struct statement_class rollback_c = {STMT_ROLLBACK, 0, 0, 0, true};
+static const struct statement_class set_c = {STMT_SET, 0, 0, 0, true};
+static const struct statement_class temp_c = {STMT_WRITE, STATE_TEMP_TABLES, 0, 0, false};
+static const struct statement_class lock_c = {STMT_WRITE, STATE_TABLE_LOCKS, 0, 0, false};
+static const struct statement_class unlock_c = {STMT_WRITE, 0, STATE_TABLE_LOCKS, 0, false};
+static const struct statement_class xa_start_c = {STMT_XA_START, 0, 0, 0, false};
+static const struct statement_class xa_prepare_c = {STMT_XA_PREPARE, 0, 0, 0, false};
+static const struct statement_class xa_commit_c = {STMT_XA_COMMIT, 0, 0, 0, false};
+static const struct statement_class xa_rollback_c = {STMT_XA_ROLLBACK, 0, 0, 0, false};
+
+/* Server status: autocommit on, outside a transaction; inside one; with
+ * autocommit off and no work done yet. */
+#define IDLE_STATUS GS_STATUS_AUTOCOMMIT
+#define IN_TRANS (GS_STATUS_AUTOCOMMIT | GS_STATUS_IN_TRANS)
+#define AUTOCOMMIT_OFF 0u
+
+static struct statement_result ok(void)
+{
+    struct statement_result r = {.outcome = OUTCOME_OK, .status_before = IDLE_STATUS};
+    return r;
+}
+
+static struct statement_result ok_with_id(unsigned long long id, bool exact)
+{
+    struct statement_result r = ok();
+    r.insert_id = id;
+    r.insert_id_exact = exact;
+    return r;
+}
+
+/* The link died while the statement was awaited, `elapsed` after it was
+ * sent, with this server status when it was sent. */
+static struct statement_result lost(unsigned status, uint64_t elapsed, bool retried)
+{
+    struct statement_result r = {.outcome = OUTCOME_LINK_LOST,
+                                 .elapsed_ns = elapsed,
+                                 .length = 20,
+                                 .status_before = status,
+                                 .retried = retried};
+    return r;
+}
+
+static struct statement_result lost_while_sending(size_t length)
+{
+    struct statement_result r = lost(IDLE_STATUS, 0, false);
+    r.while_sending = true;
+    r.length = length;
+    return r;
+}
+
+static struct guard_decision after(struct session_guard *g, const struct statement_class *c,
+                                   struct statement_result r)
+{
+    return guard_after_statement(g, c, &r, &cfg, 5);
+}
+
+#define QUICK (1 * NS_PER_MS)
 
 Test(guard, liveness_check_peeks_always_pings_after_idle)
 {
@@ -47,98 +105,189 @@ Test(guard, busy_handle_skips_the_peek_only_for_what_is_sent_again)
 Test(guard, alive_handle_sends)
 {
     struct session_guard g = {0};
-    struct guard_decision d = guard_before_statement(&g, &write_c, REASON_NONE, true);
+    struct guard_decision d = guard_before_statement(&g, &write_c, REASON_NONE, IN_TRANS);
     cr_assert_eq(d.action, GUARD_SEND);
 }
 
 Test(guard, dead_idle_handle_outside_transaction_reconnects)
 {
     struct session_guard g = {0};
-    struct guard_decision d = guard_before_statement(&g, &write_c, REASON_PEER_CLOSED, false);
+    struct guard_decision d = guard_before_statement(&g, &write_c, REASON_PEER_CLOSED, IDLE_STATUS);
     cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND);
     cr_assert_eq(d.reason, REASON_PEER_CLOSED);
+    d = guard_before_statement(&g, &write_c, REASON_PEER_CLOSED, AUTOCOMMIT_OFF);
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND, "autocommit off, no work done: nothing to lose");
 }
 
 Test(guard, lost_transaction_fails_everything_until_rollback)
 {
     struct session_guard g = {0};
-    struct guard_decision d = guard_before_statement(&g, &write_c, REASON_PEER_CLOSED, true);
-    cr_assert_eq(d.action, GUARD_FAIL_GONE);
+    struct guard_decision d = guard_before_statement(&g, &write_c, REASON_PEER_CLOSED, IN_TRANS);
+    cr_assert_eq(d.action, GUARD_FAIL);
     cr_assert_eq(d.reason, REASON_IN_TRANSACTION);
     cr_assert(g.lost_transaction);
     /* The library cleared IN_TRANS on its own refused reconnect: still lost. */
-    const struct statement_class *others[] = {&read_c, &write_c, &commit_c, &temp_c};
-    for (int i = 0; i < 4; i++) {
-        d = guard_before_statement(&g, others[i], REASON_LIBRARY_DROPPED, false);
-        cr_assert_eq(d.action, GUARD_FAIL_GONE);
+    const struct statement_class *others[] = {&read_c, &write_c, &commit_c, &temp_c, &set_c, &xa_commit_c};
+    for (int i = 0; i < 6; i++) {
+        d = guard_before_statement(&g, others[i], REASON_LIBRARY_DROPPED, IDLE_STATUS);
+        cr_assert_eq(d.action, GUARD_FAIL);
         cr_assert_eq(d.reason, REASON_LOST_TRANSACTION);
-        d = guard_before_statement(&g, others[i], REASON_NONE, false);
-        cr_assert_eq(d.action, GUARD_FAIL_GONE, "even if the handle looked alive");
+        d = guard_before_statement(&g, others[i], REASON_NONE, IDLE_STATUS);
+        cr_assert_eq(d.action, GUARD_FAIL, "even if the handle looked alive");
     }
-    d = guard_before_statement(&g, &rollback_c, REASON_LIBRARY_DROPPED, false);
+    d = guard_before_statement(&g, &rollback_c, REASON_LIBRARY_DROPPED, IDLE_STATUS);
     cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND);
     cr_assert_eq(d.reason, REASON_ROLLBACK_OF_LOST);
     cr_assert(g.lost_transaction, "cleared only once the reconnect succeeded");
     guard_session_renewed(&g, 0);
     cr_assert_not(g.lost_transaction);
-    d = guard_before_statement(&g, &write_c, REASON_NONE, false);
+    d = guard_before_statement(&g, &write_c, REASON_NONE, IDLE_STATUS);
     cr_assert_eq(d.action, GUARD_SEND);
 }
 
 Test(guard, rollback_on_dead_transaction_reconnects_directly)
 {
     struct session_guard g = {0};
-    struct guard_decision d = guard_before_statement(&g, &rollback_c, REASON_PEER_CLOSED, true);
+    struct guard_decision d = guard_before_statement(&g, &rollback_c, REASON_PEER_CLOSED, IN_TRANS);
     cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND);
 }
 
 Test(guard, failure_after_send_inside_transaction_loses_it)
 {
     struct session_guard g = {0};
-    struct guard_decision d = guard_after_statement(&g, &read_c, OUTCOME_CONNECTION_LOST, true, false, &cfg, 5);
-    cr_assert_eq(d.action, GUARD_REPORT, "a read inside a transaction is never retried");
+    struct guard_decision d = after(&g, &read_c, lost(IN_TRANS, QUICK, false));
+    cr_assert_eq(d.action, GUARD_REPORT, "a read inside a transaction is never sent again");
     cr_assert(g.lost_transaction);
     cr_assert_eq(g.last_used_ns, 5);
 }
 
-Test(guard, commit_lost_after_send_is_reported_and_loses_transaction)
+Test(guard, commit_lost_after_send_has_an_unknown_outcome)
 {
     struct session_guard g = {0};
-    struct guard_decision d = guard_after_statement(&g, &commit_c, OUTCOME_CONNECTION_LOST, true, false, &cfg, 0);
+    struct guard_decision d = after(&g, &commit_c, lost(IN_TRANS, QUICK, false));
     cr_assert_eq(d.action, GUARD_REPORT);
+    cr_assert_eq(d.reason, REASON_COMMIT_UNKNOWN);
     cr_assert(g.lost_transaction);
 }
 
-Test(guard, rollback_lost_after_send_is_retried_once)
+Test(guard, rollback_lost_after_send_is_sent_again_once)
 {
     struct session_guard g = {0};
-    struct guard_decision d = guard_after_statement(&g, &rollback_c, OUTCOME_CONNECTION_LOST, true, false, &cfg, 0);
+    struct guard_decision d = after(&g, &rollback_c, lost(IN_TRANS, QUICK, false));
     cr_assert_eq(d.action, GUARD_RECONNECT_AND_RETRY);
-    d = guard_after_statement(&g, &rollback_c, OUTCOME_CONNECTION_LOST, true, true, &cfg, 0);
+    d = after(&g, &rollback_c, lost(IN_TRANS, QUICK, true));
     cr_assert_eq(d.action, GUARD_REPORT);
 }
 
 Test(guard, failure_after_send_outside_transaction)
 {
     struct session_guard g = {0};
-    struct guard_decision d = guard_after_statement(&g, &read_c, OUTCOME_CONNECTION_LOST, false, false, &cfg, 0);
+    struct guard_decision d = after(&g, &read_c, lost(IDLE_STATUS, QUICK, false));
     cr_assert_eq(d.action, GUARD_RECONNECT_AND_RETRY, "a read may be sent again");
-    d = guard_after_statement(&g, &read_c, OUTCOME_CONNECTION_LOST, false, true, &cfg, 0);
+    cr_assert_eq(d.reason, REASON_FAILED_AFTER_SEND);
+    d = after(&g, &read_c, lost(IDLE_STATUS, QUICK, true));
     cr_assert_eq(d.action, GUARD_REPORT, "but only once");
-    d = guard_after_statement(&g, &write_c, OUTCOME_CONNECTION_LOST, false, false, &cfg, 0);
+    d = after(&g, &write_c, lost(IDLE_STATUS, QUICK, false));
     cr_assert_eq(d.action, GUARD_REPORT, "a write never");
     cr_assert_eq(d.reason, REASON_NOT_RETRY_SAFE);
     cr_assert_not(g.lost_transaction);
     struct goneshim_config no_retry = cfg;
     no_retry.retry_reads = false;
-    d = guard_after_statement(&g, &read_c, OUTCOME_CONNECTION_LOST, false, false, &no_retry, 0);
+    struct statement_result r = lost(IDLE_STATUS, QUICK, false);
+    d = guard_after_statement(&g, &read_c, &r, &no_retry, 0);
     cr_assert_eq(d.action, GUARD_REPORT, "GONESHIM_RETRY_READS=0");
+}
+
+/* Point 5 of the trust issue: a read timeout, or an operator's KILL of a
+ * long query, is not undone by running it again. */
+Test(guard, a_read_that_ran_a_while_is_not_sent_again)
+{
+    struct session_guard g = {0};
+    struct guard_decision d = after(&g, &read_c, lost(IDLE_STATUS, GUARD_RESEND_WINDOW_NS - 1, false));
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_RETRY, "the link died as it was sent");
+    d = after(&g, &read_c, lost(IDLE_STATUS, GUARD_RESEND_WINDOW_NS, false));
+    cr_assert_eq(d.action, GUARD_REPORT);
+    cr_assert_eq(d.reason, REASON_RAN_TOO_LONG);
+    d = after(&g, &read_c, lost(IDLE_STATUS, 30 * NS_PER_S, false));
+    cr_assert_eq(d.reason, REASON_RAN_TOO_LONG, "a client read timeout of 30 s");
+}
+
+/* The server answered with an error and closed the connection (a refusal
+ * for its size, a KILL of the running statement): the statement is
+ * settled; sent again it would be refused again. */
+Test(guard, a_statement_refused_before_the_close_is_not_sent_again)
+{
+    struct session_guard g = {0};
+    struct statement_result r = lost(IDLE_STATUS, QUICK, false);
+    r.answered = true;
+    struct guard_decision d = after(&g, &read_c, r);
+    cr_assert_eq(d.action, GUARD_REPORT);
+    cr_assert_eq(d.reason, REASON_REFUSED_THEN_CLOSED);
+    r.status_before = IN_TRANS;
+    d = after(&g, &read_c, r);
+    cr_assert(g.lost_transaction, "the link is gone all the same");
+}
+
+/* A failed send: the server never got the whole statement, so whatever it
+ * is may go again; unless it is long enough to have been refused for its
+ * size. */
+Test(guard, a_statement_that_died_while_sent_goes_again_unless_long)
+{
+    struct session_guard g = {0};
+    struct guard_decision d = after(&g, &write_c, lost_while_sending(GUARD_RESEND_UNSENT_MAX));
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_RETRY, "never reached the server: a write too");
+    cr_assert_eq(d.reason, REASON_SEND_FAILED);
+    d = after(&g, &read_c, lost_while_sending(GUARD_RESEND_UNSENT_MAX + 1));
+    cr_assert_eq(d.action, GUARD_REPORT, "max_allowed_packet would refuse it again");
+    cr_assert_eq(d.reason, REASON_TOO_BIG_TO_RESEND);
+    struct statement_result r = lost_while_sending(10);
+    r.status_before = IN_TRANS;
+    d = after(&g, &write_c, r);
+    cr_assert_eq(d.action, GUARD_REPORT, "inside a transaction the transaction is lost either way");
+    cr_assert(g.lost_transaction);
+}
+
+/* Point 3: with autocommit off the first statement opens the transaction. */
+Test(guard, autocommit_off_first_statement_lost_in_flight_loses_the_transaction)
+{
+    struct session_guard g = {0};
+    struct guard_decision d = after(&g, &insert_c, lost(AUTOCOMMIT_OFF, QUICK, false));
+    cr_assert_eq(d.action, GUARD_REPORT);
+    cr_assert_eq(d.reason, REASON_IN_TRANSACTION);
+    cr_assert(g.lost_transaction, "the statements after it must not commit on their own");
+    d = guard_before_statement(&g, &insert_c, REASON_NONE, AUTOCOMMIT_OFF);
+    cr_assert_eq(d.action, GUARD_FAIL);
+    d = guard_before_statement(&g, &commit_c, REASON_NONE, AUTOCOMMIT_OFF);
+    cr_assert_eq(d.action, GUARD_FAIL, "and its COMMIT fails");
+}
+
+Test(guard, autocommit_off_first_read_lost_in_flight_is_sent_again)
+{
+    struct session_guard g = {0};
+    struct guard_decision d = after(&g, &read_c, lost(AUTOCOMMIT_OFF, QUICK, false));
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_RETRY, "nothing ran before it in its transaction");
+    cr_assert_not(g.lost_transaction);
+    d = after(&g, &read_c, lost(AUTOCOMMIT_OFF, GUARD_RESEND_WINDOW_NS, false));
+    cr_assert_eq(d.action, GUARD_REPORT);
+    cr_assert(g.lost_transaction, "not sent again: its transaction is lost");
+}
+
+Test(guard, autocommit_off_commit_lost_in_flight_opens_nothing)
+{
+    struct session_guard g = {0};
+    struct guard_decision d = after(&g, &commit_c, lost(AUTOCOMMIT_OFF, QUICK, false));
+    cr_assert_eq(d.action, GUARD_REPORT);
+    cr_assert_eq(d.reason, REASON_NOT_RETRY_SAFE);
+    cr_assert_not(g.lost_transaction, "no work was done: no transaction to lose");
+    d = after(&g, &set_c, lost(AUTOCOMMIT_OFF, QUICK, false));
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_RETRY);
 }
 
 Test(guard, server_errors_are_not_connection_failures)
 {
     struct session_guard g = {0};
-    struct guard_decision d = guard_after_statement(&g, &temp_c, OUTCOME_SERVER_ERROR, true, false, &cfg, 0);
+    struct statement_result r = {.outcome = OUTCOME_SERVER_ERROR, .status_before = IN_TRANS};
+    struct guard_decision d = after(&g, &temp_c, r);
     cr_assert_eq(d.action, GUARD_REPORT);
     cr_assert_not(g.lost_transaction);
     cr_assert_eq(g.unrestorable, 0, "a failed CREATE TEMPORARY TABLE created nothing");
@@ -147,17 +296,17 @@ Test(guard, server_errors_are_not_connection_failures)
 Test(guard, unrestorable_state_is_reported_once)
 {
     struct session_guard g = {0};
-    guard_after_statement(&g, &temp_c, OUTCOME_OK, false, false, &cfg, 0);
+    after(&g, &temp_c, ok());
     cr_assert_eq(g.unrestorable, STATE_TEMP_TABLES);
-    struct guard_decision d = guard_before_statement(&g, &read_c, REASON_PEER_CLOSED, false);
-    cr_assert_eq(d.action, GUARD_FAIL_GONE);
+    struct guard_decision d = guard_before_statement(&g, &read_c, REASON_PEER_CLOSED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_FAIL);
     cr_assert_eq(d.reason, REASON_SESSION_STATE);
-    d = guard_before_statement(&g, &read_c, REASON_PEER_CLOSED, false);
+    d = guard_before_statement(&g, &read_c, REASON_PEER_CLOSED, IDLE_STATUS);
     cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND, "then the handle works again");
 
-    guard_after_statement(&g, &temp_c, OUTCOME_OK, false, false, &cfg, 0);
-    d = guard_after_statement(&g, &read_c, OUTCOME_CONNECTION_LOST, false, false, &cfg, 0);
-    cr_assert_eq(d.action, GUARD_REPORT, "a read is not retried when state was lost");
+    after(&g, &temp_c, ok());
+    d = after(&g, &read_c, lost(IDLE_STATUS, QUICK, false));
+    cr_assert_eq(d.action, GUARD_REPORT, "a read is not sent again when state was lost");
     cr_assert_eq(d.reason, REASON_SESSION_STATE);
     cr_assert_eq(g.unrestorable, 0);
 }
@@ -165,28 +314,135 @@ Test(guard, unrestorable_state_is_reported_once)
 Test(guard, released_state_no_longer_blocks)
 {
     struct session_guard g = {0};
-    guard_after_statement(&g, &lock_c, OUTCOME_OK, false, false, &cfg, 0);
+    after(&g, &lock_c, ok());
     cr_assert_eq(g.unrestorable, STATE_TABLE_LOCKS);
-    guard_after_statement(&g, &unlock_c, OUTCOME_OK, false, false, &cfg, 0);
+    after(&g, &unlock_c, ok());
     cr_assert_eq(g.unrestorable, 0);
 }
 
 Test(guard, transaction_outranks_session_state)
 {
     struct session_guard g = {.unrestorable = STATE_USER_VARS};
-    struct guard_decision d = guard_before_statement(&g, &read_c, REASON_PEER_CLOSED, true);
+    struct guard_decision d = guard_before_statement(&g, &read_c, REASON_PEER_CLOSED, IN_TRANS);
     cr_assert_eq(d.reason, REASON_IN_TRANSACTION);
     cr_assert(g.lost_transaction);
 }
 
-Test(guard, error_codes)
+/* Point 9: never a silently wrong value. */
+Test(guard, a_statement_reading_the_previous_statement_is_not_hidden)
 {
-    unsigned lost[] = {1053, 1927, 2006, 2013, 2055, 4031};
-    for (int i = 0; i < 6; i++)
-        cr_assert(guard_is_connection_lost(lost[i]), "%u", lost[i]);
-    unsigned not_lost[] = {0, 1045, 1062, 1064, 1146, 1205, 1213, 2014, 2002};
-    for (int i = 0; i < 9; i++)
-        cr_assert_not(guard_is_connection_lost(not_lost[i]), "%u", not_lost[i]);
+    struct session_guard g = {0};
+    struct guard_decision d = guard_before_statement(&g, &prior_c, REASON_PEER_CLOSED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_FAIL, "FOUND_ROWS() of a fresh session would be wrong");
+    cr_assert_eq(d.reason, REASON_PRIOR_RESULT);
+    d = after(&g, &prior_c, lost(IDLE_STATUS, QUICK, false));
+    cr_assert_eq(d.action, GUARD_REPORT, "nor sent again");
+}
+
+Test(guard, an_exact_insert_id_is_restored_an_uncertain_one_reported_once)
+{
+    struct session_guard g = {0};
+    after(&g, &insert_c, ok_with_id(41, true));
+    cr_assert_eq(guard_insert_id_to_restore(&g), 41);
+    struct guard_decision d = guard_before_statement(&g, &reads_id_c, REASON_PEER_CLOSED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND, "restored by the driver: hidden");
+
+    after(&g, &insert_c, ok_with_id(100, false)); /* maybe a value the INSERT gave itself */
+    cr_assert_eq(guard_insert_id_to_restore(&g), 0, "never restore a guess");
+    d = guard_before_statement(&g, &reads_id_c, REASON_PEER_CLOSED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_FAIL);
+    cr_assert_eq(d.reason, REASON_INSERT_ID_LOST);
+    d = guard_before_statement(&g, &reads_id_c, REASON_PEER_CLOSED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND, "once");
+}
+
+Test(guard, an_uncertain_insert_id_lost_by_a_reconnect_fails_its_first_reader)
+{
+    struct session_guard g = {0};
+    after(&g, &insert_c, ok_with_id(100, false));
+    struct guard_decision d = guard_before_statement(&g, &read_c, REASON_PEER_CLOSED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND, "a statement that does not read it is hidden");
+    guard_link_replaced(&g);
+    guard_session_renewed(&g, 0);
+    d = guard_before_statement(&g, &read_c, REASON_NONE, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_SEND);
+    d = guard_before_statement(&g, &reads_id_c, REASON_NONE, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_FAIL, "the first that reads it learns of the loss");
+    cr_assert_eq(d.reason, REASON_INSERT_ID_LOST);
+    d = guard_before_statement(&g, &reads_id_c, REASON_NONE, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_SEND, "once");
+}
+
+Test(guard, a_procedure_leaves_the_insert_id_uncertain)
+{
+    struct session_guard g = {0};
+    after(&g, &insert_c, ok_with_id(7, true));
+    after(&g, &call_c, ok());
+    cr_assert_eq(guard_insert_id_to_restore(&g), 0, "what CALL did is out of sight");
+}
+
+/* Point 11: a prepared XA transaction outlives its connection. */
+Test(guard, a_lost_prepared_xa_transaction_is_not_rolled_back_by_pretending)
+{
+    struct session_guard g = {0};
+    after(&g, &xa_start_c, ok());
+    after(&g, &xa_prepare_c, ok());
+    cr_assert_eq(g.xa, XA_PREPARED);
+    struct guard_decision d = guard_before_statement(&g, &rollback_c, REASON_PEER_CLOSED, IN_TRANS);
+    cr_assert_eq(d.action, GUARD_FAIL, "the loss is reported");
+    cr_assert(g.lost_transaction && g.xa_survives);
+    d = guard_before_statement(&g, &rollback_c, REASON_LIBRARY_DROPPED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_FAIL, "a plain ROLLBACK would succeed on a fresh connection: a lie");
+    cr_assert_eq(d.reason, REASON_XA_PREPARED);
+    d = guard_before_statement(&g, &commit_c, REASON_LIBRARY_DROPPED, IDLE_STATUS);
+    cr_assert_eq(d.reason, REASON_XA_PREPARED);
+    d = guard_before_statement(&g, &read_c, REASON_LIBRARY_DROPPED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND, "XA RECOVER may look");
+    d = guard_before_statement(&g, &xa_commit_c, REASON_NONE, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_SEND, "XA COMMIT reaches it from any connection");
+    struct statement_result r = {.outcome = OUTCOME_SERVER_ERROR, .status_before = IDLE_STATUS};
+    after(&g, &xa_commit_c, r);
+    cr_assert(g.lost_transaction, "refused (another xid): it still waits");
+    after(&g, &xa_commit_c, ok());
+    cr_assert_not(g.lost_transaction, "committed: over");
+    cr_assert_not(g.xa_survives);
+}
+
+Test(guard, an_xa_transaction_lost_before_prepare_is_gone_with_its_connection)
+{
+    struct session_guard g = {0};
+    after(&g, &xa_start_c, ok());
+    struct guard_decision d = guard_before_statement(&g, &write_c, REASON_PEER_CLOSED, IN_TRANS);
+    cr_assert_eq(d.action, GUARD_FAIL);
+    cr_assert_not(g.xa_survives);
+    d = guard_before_statement(&g, &xa_rollback_c, REASON_LIBRARY_DROPPED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND);
+    struct statement_result r = {.outcome = OUTCOME_SERVER_ERROR, .status_before = IDLE_STATUS};
+    after(&g, &xa_rollback_c, r); /* XAER_NOTA: the server does not know it any more */
+    cr_assert_not(g.lost_transaction, "rolled back with the connection: over");
+}
+
+Test(guard, xa_prepare_lost_in_flight_may_have_prepared)
+{
+    struct session_guard g = {0};
+    after(&g, &xa_start_c, ok());
+    after(&g, &xa_prepare_c, lost(IN_TRANS, QUICK, false));
+    cr_assert(g.lost_transaction);
+    cr_assert(g.xa_survives, "the server may hold it prepared");
+}
+
+/* Point 6: a KILL of the application's own connection. */
+Test(guard, a_kill_of_the_own_connection_is_the_application_s_intent)
+{
+    cr_assert(guard_kill_closes_own(true, 42, false, 42, false));
+    cr_assert_not(guard_kill_closes_own(true, 41, false, 42, true), "another connection");
+    cr_assert_not(guard_kill_closes_own(true, 42, true, 42, false), "KILL QUERY ends a statement only");
+    cr_assert(guard_kill_closes_own(false, 0, false, 42, true), "KILL USER that took this connection too");
+    cr_assert_not(guard_kill_closes_own(false, 0, false, 42, false));
+}
+
+Test(guard, connect_errors)
+{
     cr_assert(guard_is_transient_connect_error(2002));
     cr_assert(guard_is_transient_connect_error(2003));
     cr_assert(guard_is_transient_connect_error(1040));
@@ -216,13 +472,13 @@ Test(guard, every_reason_has_text)
 Test(guard, rollback_on_repaired_connection_is_just_sent)
 {
     struct session_guard g = {0};
-    guard_after_statement(&g, &write_c, OUTCOME_CONNECTION_LOST, true, false, &cfg, 0);
+    after(&g, &write_c, lost(IN_TRANS, QUICK, false));
     cr_assert(g.lost_transaction);
-    /* The adapter repaired the connection at once: it looks alive now. */
-    struct guard_decision d = guard_before_statement(&g, &write_c, REASON_NONE, false);
-    cr_assert_eq(d.action, GUARD_FAIL_GONE, "still lost for anything but ROLLBACK");
-    d = guard_before_statement(&g, &rollback_c, REASON_NONE, false);
+    /* The driver repaired the connection at once: it looks alive now. */
+    struct guard_decision d = guard_before_statement(&g, &write_c, REASON_NONE, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_FAIL, "still lost for anything but ROLLBACK");
+    d = guard_before_statement(&g, &rollback_c, REASON_NONE, IDLE_STATUS);
     cr_assert_eq(d.action, GUARD_SEND);
-    guard_after_statement(&g, &rollback_c, OUTCOME_OK, false, false, &cfg, 0);
+    after(&g, &rollback_c, ok());
     cr_assert_not(g.lost_transaction, "the ROLLBACK ended it");
 }

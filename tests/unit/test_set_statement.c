@@ -358,7 +358,7 @@ Test(set_statement, classifier_agrees)
     };
     for (size_t i = 0; i < sizeof retry_safe_sets / sizeof retry_safe_sets[0]; i++) {
         struct statement_class c;
-        classify_statement(retry_safe_sets[i], strlen(retry_safe_sets[i]), &c);
+        classify_statement(retry_safe_sets[i], strlen(retry_safe_sets[i]), &test_server, &c);
         cr_expect_eq(c.kind, STMT_SET, "%s", retry_safe_sets[i]);
         cr_expect(c.retry_safe, "%s", retry_safe_sets[i]);
         cr_expect_eq(c.creates, 0u, "%s", retry_safe_sets[i]);
@@ -374,7 +374,7 @@ Test(set_statement, classifier_agrees)
     };
     for (size_t i = 0; i < sizeof unrestorable / sizeof unrestorable[0]; i++) {
         struct statement_class c;
-        classify_statement(unrestorable[i].sql, strlen(unrestorable[i].sql), &c);
+        classify_statement(unrestorable[i].sql, strlen(unrestorable[i].sql), &test_server, &c);
         cr_expect_eq(c.kind, STMT_SET, "%s", unrestorable[i].sql);
         cr_expect_not(c.retry_safe, "%s", unrestorable[i].sql);
         cr_expect_eq(c.creates, unrestorable[i].creates, "%s", unrestorable[i].sql);
