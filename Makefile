@@ -46,8 +46,8 @@ ASAN_OBJ := $(patsubst shim/%.c,build/asan/obj/%.o,$(SHIM_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 INTEGRATION_SRC := $(sort $(wildcard tests/integration/*.c))
 
-.PHONY: all deps test unit-tests integration-tests launcher-tests build-tests bench-smoke soak-test \
-	demo bench soak install uninstall clean
+.PHONY: all deps test lint unit-tests integration-tests launcher-tests build-tests bench-smoke soak-test \
+	compat demo bench soak install uninstall clean
 
 all: build/libgoneshim.so
 
@@ -128,7 +128,29 @@ deps:
 
 test: deps
 	$(MAKE) --no-print-directory $(TEST_PROGRAMS)
-	$(MAKE) --no-print-directory unit-tests launcher-tests build-tests soak-test bench-smoke integration-tests
+	$(MAKE) --no-print-directory lint unit-tests launcher-tests build-tests soak-test bench-smoke integration-tests
+	$(MAKE) --no-print-directory compat
+
+# Static analysis, clean or it fails: cppcheck, and clang-tidy with the
+# checks chosen in .clang-tidy. Each layer with the include paths it is
+# built with.
+CPPCHECK := cppcheck --enable=warning,style,performance,portability --inline-suppr --std=c11 -q \
+	--error-exitcode=1 -D_GNU_SOURCE
+lint:
+	$(CPPCHECK) $(INC_ALL) shim/sql shim/runtime shim/core
+	$(CPPCHECK) $(INC_adapters) shim/adapters
+	clang-tidy --quiet $(PURE_SRC) -- -std=gnu11 -D_GNU_SOURCE $(INC_ALL)
+	clang-tidy --quiet shim/adapters/mysqlclient_adapter.c -- -std=gnu11 -D_GNU_SOURCE $(INC_adapters) $(MARIADB_CFLAGS)
+ifneq ($(PHP_INCLUDES),)
+	clang-tidy --quiet shim/adapters/mysqlnd_adapter.c -- -std=gnu11 -D_GNU_SOURCE $(INC_adapters) $(PHP_INCLUDES)
+endif
+	@echo "lint: cppcheck and clang-tidy clean"
+
+# The client libraries' own test suites, without and with goneshim
+# (tests/compat/README.md): the last step of `make test`, and a target of
+# its own.
+compat: build/libgoneshim.so
+	tests/compat/run-compat
 
 unit-tests: build/tests/unit
 	build/tests/unit

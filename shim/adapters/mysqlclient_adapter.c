@@ -24,6 +24,7 @@
 #include <ma_pvio.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include "protocol.h"
 #include "shim_runtime.h"
 #include "symbols.h"
+#include "text.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -83,7 +85,7 @@ static struct real_symbol real_mysql_stmt_close = REAL_SYMBOL(mysql_stmt_close, 
 /* The real function, typed like ours. NULL only if no loaded object has it,
  * which cannot happen for a function the application just called through
  * a library that defines it; callers still check, once, in real_or_warn. */
-#define REAL(fn) ((__typeof__(&fn))symbols_get(&real_##fn))
+#define REAL(fn) ((__typeof__(&(fn)))symbols_get(&real_##fn))
 
 static void *real_or_warn(struct real_symbol *s)
 {
@@ -93,7 +95,7 @@ static void *real_or_warn(struct real_symbol *s)
         event_warn("goneshim: cannot find the real %s in any loaded library; the call fails", s->name);
     return p;
 }
-#define REAL_CHECKED(fn) ((__typeof__(&fn))real_or_warn(&real_##fn))
+#define REAL_CHECKED(fn) ((__typeof__(&(fn)))real_or_warn(&real_##fn))
 
 /* A call on a handle goneshim does not manage, or made from inside the
  * library: straight to the real function (failure if there is none).
@@ -194,16 +196,16 @@ static void op_save_error(void *conn, struct error_snapshot *e)
 {
     const MYSQL *m = conn;
     e->code = m->net.last_errno;
-    snprintf(e->sqlstate, sizeof e->sqlstate, "%s", m->net.sqlstate);
-    snprintf(e->message, sizeof e->message, "%s", m->net.last_error);
+    text_copy(e->sqlstate, sizeof e->sqlstate, m->net.sqlstate);
+    text_copy(e->message, sizeof e->message, m->net.last_error);
 }
 
 static void op_set_error(void *conn, const struct error_snapshot *e)
 {
     MYSQL *m = conn;
     m->net.last_errno = e->code;
-    snprintf(m->net.sqlstate, sizeof m->net.sqlstate, "%s", e->sqlstate);
-    snprintf(m->net.last_error, sizeof m->net.last_error, "%s", e->message);
+    text_copy(m->net.sqlstate, sizeof m->net.sqlstate, e->sqlstate);
+    text_copy(m->net.last_error, sizeof m->net.last_error, e->message);
 }
 
 static void op_show_transaction(void *conn)
@@ -230,7 +232,7 @@ static bool op_ping(void *conn, uint64_t timeout_ns)
     if (old_write <= 0 || old_write > limit_ms)
         pvio->timeout[PVIO_WRITE_TIMEOUT] = limit_ms;
     int rc = REAL(mysql_ping)(m);
-    if (rc == 0 && m->net.pvio == pvio) {
+    if (rc == 0) { /* on failure the layer went with the link */
         pvio->timeout[PVIO_READ_TIMEOUT] = old_read;
         pvio->timeout[PVIO_WRITE_TIMEOUT] = old_write;
     }
@@ -262,7 +264,7 @@ static bool op_reconnect_once(void *conn, void *backend, const struct reconnect_
 
 static bool op_set_autocommit(void *conn, bool on)
 {
-    return REAL(mysql_autocommit)(conn, on) == 0;
+    return REAL(mysql_autocommit)(conn, (my_bool)on) == 0;
 }
 
 static bool op_run_sql(void *conn, const char *sql, size_t len)
@@ -285,19 +287,16 @@ static void op_drop_link(void *conn)
     shutdown(op_socket_fd(conn), SHUT_RDWR);
 }
 
-/* SELECT @@SESSION.name, leaving the handle as the application saw it
+/* A SELECT of one value, leaving the handle as the application saw it
  * after its statement: affected rows, insert id, status, field count. */
-static bool op_read_variable(void *conn, const char *name, char *value, size_t size, bool *quote)
+static bool op_read_value(void *conn, const char *sql, size_t len, char *value, size_t size, bool *quote)
 {
     MYSQL *m = conn;
-    char sql[96];
-    if (m->warning_count != 0 || m->info != NULL || m->field_count != 0 || strlen(name) > 64 ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_$") != strlen(name))
+    if (m->warning_count != 0 || m->info != NULL || m->field_count != 0)
         return false;
-    int n = snprintf(sql, sizeof sql, "SELECT @@SESSION.%s", name);
     unsigned long long affected = m->affected_rows, insert_id = m->insert_id;
     unsigned status = m->server_status;
-    if (REAL(mysql_real_query)(m, sql, (unsigned long)n) != 0)
+    if (REAL(mysql_real_query)(m, sql, (unsigned long)len) != 0)
         return false;
     MYSQL_RES *res = REAL(mysql_store_result)(m);
     MYSQL_ROW row = res != NULL ? REAL(mysql_fetch_row)(res) : NULL;
@@ -327,6 +326,17 @@ static void op_take_over(void *conn, void *backend)
     m->options.reconnect = 0;
 }
 
+static bool op_library_reconnect(void *backend)
+{
+    return ((struct connection_backend *)backend)->app_reconnect != 0;
+}
+
+static bool op_application_reads_answers(void *conn)
+{
+    my_bool skip = 0;
+    return REAL(mysql_get_optionv)(conn, MARIADB_OPT_SKIP_READ_RESPONSE, &skip) == 0 && skip;
+}
+
 static void op_step_aside(void *conn, void *backend)
 {
     ((MYSQL *)conn)->options.reconnect = ((struct connection_backend *)backend)->app_reconnect;
@@ -353,9 +363,11 @@ static const struct connection_ops mysqlclient_ops = {
     .send_sql = op_send_sql,
     .read_result = op_read_result,
     .drop_link = op_drop_link,
-    .read_variable = op_read_variable,
+    .read_value = op_read_value,
     .take_over = op_take_over,
     .step_aside = op_step_aside,
+    .library_reconnect = op_library_reconnect,
+    .application_reads_answers = op_application_reads_answers,
 };
 
 /* The managed state of a handle, for a statement. The library's own
@@ -413,9 +425,13 @@ EXPORT int mysql_optionsv(MYSQL *m, enum mysql_option option, ...)
         /* goneshim reconnects, safely; the library's own reconnect would
          * split transactions. The application's wish is kept (and shown
          * back by mysql_get_option); the library's flag stays off. */
-        ((struct connection_backend *)driver_backend(c))->app_reconnect = *(const my_bool *)arg1;
+        my_bool on = *(const my_bool *)arg1;
+        ((struct connection_backend *)driver_backend(c))->app_reconnect = on;
+        driver_reconnect_option(c, on);
         return 0;
     }
+    if (option == MARIADB_OPT_SKIP_READ_RESPONSE && arg1 != NULL)
+        driver_application_reads_answers(m, *(const my_bool *)arg1);
     __typeof__(&mysql_optionsv) real = REAL_CHECKED(mysql_optionsv);
     return real ? SHIM_REAL_CALL(real(m, option, arg1, arg2)) : 1;
 }
@@ -610,16 +626,12 @@ EXPORT int mysql_reset_connection(MYSQL *m)
 
 /* ---- prepared statements (mysql_stmt_*) ---- */
 
-/* An attribute the application set, re-applied after a new prepare. */
+/* An attribute the application set, re-applied after a new prepare. Its
+ * value is copied as the bytes mysql_stmt_attr_set read (attribute_size):
+ * a my_bool, an unsigned int or long, a size_t or a pointer. */
 struct statement_attribute {
     enum enum_stmt_attr_type type;
-    union {
-        my_bool flag;
-        unsigned long ulong;
-        unsigned int uint;
-        size_t size;
-        void *pointer;
-    } value;
+    _Alignas(max_align_t) unsigned char value[sizeof(void *) > sizeof(size_t) ? sizeof(void *) : sizeof(size_t)];
 };
 
 #define MAX_STATEMENT_ATTRIBUTES 10
@@ -646,8 +658,10 @@ struct statement_backend {
  * the application left them NULL. */
 static void *moved(void *p, const MYSQL_BIND *from, unsigned from_n, MYSQL_BIND *to)
 {
+    if (from == NULL)
+        return p;
     const char *start = (const char *)from, *end = (const char *)(from + from_n);
-    if (from != NULL && (const char *)p >= start && (const char *)p < end)
+    if ((const char *)p >= start && (const char *)p < end)
         return (char *)to + ((const char *)p - start);
     return p;
 }
@@ -713,7 +727,7 @@ static void keep_attribute(struct statement_backend *b, enum enum_stmt_attr_type
     if (i == MAX_STATEMENT_ATTRIBUTES)
         return; /* more kinds than exist */
     b->attributes[i].type = type;
-    memcpy(&b->attributes[i].value, value, size);
+    memcpy(b->attributes[i].value, value, size);
     if (i == b->n_attributes)
         b->n_attributes++;
 }
@@ -734,7 +748,7 @@ static bool statement_prepare_again(void *stmt, void *backend, const char *sql, 
     if (REAL(mysql_stmt_prepare)(st, sql, len) != 0)
         return false;
     for (unsigned i = 0; i < b->n_attributes; i++)
-        REAL(mysql_stmt_attr_set)(st, b->attributes[i].type, &b->attributes[i].value);
+        REAL(mysql_stmt_attr_set)(st, b->attributes[i].type, b->attributes[i].value);
     return true;
 }
 
@@ -765,8 +779,8 @@ static void statement_set_error(void *stmt, unsigned code, const char *message)
 {
     MYSQL_STMT *st = stmt;
     st->last_errno = code;
-    snprintf(st->last_error, sizeof st->last_error, "%s", message);
-    memcpy(st->sqlstate, GS_SQLSTATE_UNKNOWN, sizeof GS_SQLSTATE_UNKNOWN);
+    text_copy(st->last_error, sizeof st->last_error, message);
+    text_copy(st->sqlstate, sizeof st->sqlstate, GS_SQLSTATE_UNKNOWN);
 }
 
 static unsigned statement_error_code(void *stmt)

@@ -47,6 +47,7 @@
 #include "protocol.h"
 #include "shim_runtime.h"
 #include "symbols.h"
+#include "text.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -181,8 +182,8 @@ static void op_save_error(void *conn, struct error_snapshot *e)
 {
     const MYSQLND_ERROR_INFO *info = CONN(conn)->error_info;
     e->code = info->error_no;
-    snprintf(e->sqlstate, sizeof e->sqlstate, "%s", info->sqlstate);
-    snprintf(e->message, sizeof e->message, "%.*s", (int)sizeof e->message - 1, info->error);
+    text_copy(e->sqlstate, sizeof e->sqlstate, info->sqlstate);
+    text_copy(e->message, sizeof e->message, info->error);
 }
 
 /* The error texts of mysqlnd's own: an error the driver sets (2006 when it
@@ -400,19 +401,16 @@ static void op_drop_link(void *conn)
         shutdown(fd, SHUT_RDWR);
 }
 
-/* SELECT @@SESSION.name, leaving the connection as the application saw it
+/* A SELECT of one value, leaving the connection as the application saw it
  * after its statement (affected rows, insert id, status, field count). */
-static bool op_read_variable(void *conn, const char *name, char *value, size_t size, bool *quote)
+static bool op_read_value(void *conn, const char *sql, size_t len, char *value, size_t size, bool *quote)
 {
     MYSQLND_CONN_DATA *c = CONN(conn);
-    char sql[96];
-    if (c->upsert_status->warning_count != 0 || c->field_count != 0 || strlen(name) > 64 ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_$") != strlen(name))
+    if (c->upsert_status->warning_count != 0 || c->field_count != 0)
         return false;
-    int n = snprintf(sql, sizeof sql, "SELECT @@SESSION.%s", name);
     MYSQLND_UPSERT_STATUS saved = *c->upsert_status;
     struct quiet q = quiet_begin();
-    bool ok = real.query(c, sql, (size_t)n) == PASS && c->error_info->error_no == 0;
+    bool ok = real.query(c, sql, len) == PASS && c->error_info->error_no == 0;
     MYSQLND_RES *result = ok ? real.store_result(c) : NULL;
     ok = false;
     if (result != NULL) {
@@ -475,7 +473,7 @@ static const struct connection_ops mysqlnd_ops = {
     .send_sql = op_send_sql,
     .read_result = op_read_result,
     .drop_link = op_drop_link,
-    .read_variable = op_read_variable,
+    .read_value = op_read_value,
     .note_database = op_note_database,
     .release = op_release,
     /* mysqlnd warns on a failed write ("Error while sending QUERY packet"). */

@@ -72,12 +72,13 @@ struct connection_ops {
     /* Closes the link without a goodbye, so that the next statement
      * reconnects: used when a fresh session could not be restored. */
     void (*drop_link)(void *conn);
-    /* The value of session variable `name` in force now, as text (`quote`:
-     * it is a string, to be quoted when replayed). The handle must look to
-     * the application as it did before (affected rows, warnings, field
-     * count): when the last statement left warnings, which reading would
-     * erase, it reads nothing and fails. May be NULL. */
-    bool (*read_variable)(void *conn, const char *name, char *value, size_t size, bool *quote);
+    /* Runs `sql`, a SELECT of one value, and gives that value as text
+     * (`quote`: it is a string, not a number). The handle must then look
+     * to the application as it did before (affected rows, insert id,
+     * status, field count): when the last statement left warnings or
+     * results, which this would erase, it runs nothing and fails. May be
+     * NULL. */
+    bool (*read_value)(void *conn, const char *sql, size_t len, char *value, size_t size, bool *quote);
     /* The session's database changed (USE, select_db): for a library whose
      * reconnect does not follow it by itself (may be NULL). */
     void (*note_database)(void *backend, const char *db, size_t len);
@@ -90,6 +91,11 @@ struct connection_ops {
     /* goneshim stops managing it (the application closed or killed it
      * itself): give the library back what the application asked. */
     void (*step_aside)(void *conn, void *backend);
+    /* What the application asked of its library, read when goneshim takes
+     * a connection over: its own reconnect (MYSQL_OPT_RECONNECT), and
+     * reading the server's answers itself (MARIADB_OPT_SKIP_READ_RESPONSE). */
+    bool (*library_reconnect)(void *backend);
+    bool (*application_reads_answers)(void *conn);
     /* The handle is forgotten: free what the adapter keeps in its backend
      * state. */
     void (*release)(void *backend);

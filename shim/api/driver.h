@@ -50,6 +50,13 @@ void driver_closed_by_application(struct gs_connection *c, void *conn);
 /* The application reconnected the handle itself (mariadb_reconnect): a new
  * session, as after a connect; its statements are the library's business. */
 void driver_connected_by_application(struct gs_connection *c, void *conn);
+/* The application's own reconnect option (MYSQL_OPT_RECONNECT), as it set
+ * it: with it on, it accepted that a reconnect loses session state. */
+void driver_reconnect_option(struct gs_connection *c, bool on);
+/* The application reads the server's answers itself (libmariadb's
+ * MARIADB_OPT_SKIP_READ_RESPONSE): while it does, every call on `conn`
+ * passes straight through. */
+void driver_application_reads_answers(void *conn, bool on);
 
 /* ---- statements ---- */
 

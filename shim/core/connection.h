@@ -23,6 +23,12 @@
  * buffer keeps the hot path free of allocation. */
 #define PENDING_SQL_MAX 2048
 
+/* gs_connection.aside */
+enum {
+    ASIDE_CLOSED = 1,        /* the application closed or killed it itself */
+    ASIDE_READS_ANSWERS = 2, /* the application reads the answers itself */
+};
+
 struct gs_connection {
     const struct connection_ops *ops;
     struct session_guard guard;
@@ -32,9 +38,10 @@ struct gs_connection {
     /* The connection's socket, read once per connection: the probe peeks
      * at it before every statement. */
     int fd;
-    /* The application closed or killed it itself: calls pass straight
-     * through until a connection other than `closed_thread` is there. */
-    bool closed_by_application;
+    /* Why calls on the handle pass straight through (ASIDE_* bits; 0:
+     * managed), in one byte so that driver_find tests it once. */
+    uint8_t aside;
+    /* ASIDE_CLOSED: until a connection other than this one is there. */
     unsigned long long closed_thread;
     /* Counts the sessions the application started on the handle (connect,
      * its own reconnect): statements of an older one are not goneshim's to

@@ -46,7 +46,7 @@ void driver_log(const void *handle, const char *fmt, ...)
     char line[900];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    (void)vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     event_log("handle %p: %s", handle, line);
 }
@@ -74,11 +74,14 @@ static void session_start(struct gs_connection *c, void *conn)
     link_start(c, conn);
     session_replay_clear(&c->replay);
     c->pending = false;
-    c->closed_by_application = false;
+    c->aside = 0;
     c->application_epoch++;
     guard_session_started(&c->guard, driver_env->coarse_ns());
     if (c->ops->take_over != NULL)
         c->ops->take_over(conn, c->backend);
+    c->guard.state_loss_accepted = c->ops->library_reconnect != NULL && c->ops->library_reconnect(c->backend);
+    if (c->ops->application_reads_answers != NULL && c->ops->application_reads_answers(conn))
+        c->aside |= ASIDE_READS_ANSWERS;
 }
 
 struct gs_connection *driver_attach(void *conn, const struct connection_ops *ops)
@@ -107,18 +110,38 @@ static bool connected_again(struct gs_connection *c, void *conn)
     return !c->ops->link_dropped(conn) && c->ops->thread_id(conn) != c->closed_thread;
 }
 
+/* driver_find for a handle goneshim stepped aside from. */
+static __attribute__((noinline)) struct gs_connection *find_aside(struct gs_connection *c, void *conn)
+{
+    if ((c->aside & ASIDE_READS_ANSWERS) || !connected_again(c, conn))
+        return NULL; /* the library does what it would without goneshim */
+    session_start(c, conn);
+    driver_log(conn, "connected again by the application's library; managed again");
+    return c;
+}
+
 struct gs_connection *driver_find(void *conn)
 {
     if (shim_in_real_call() || conn == NULL || !shim_active())
         return NULL;
     struct gs_connection *c = registry_lookup(&connections, conn);
-    if (__builtin_expect(c != NULL && c->closed_by_application, 0)) {
-        if (!connected_again(c, conn))
-            return NULL; /* the library does what it would without goneshim */
-        session_start(c, conn);
-        driver_log(conn, "connected again by the application's library; managed again");
-    }
+    if (__builtin_expect(c != NULL && c->aside != 0, 0))
+        return find_aside(c, conn);
     return c;
+}
+
+void driver_reconnect_option(struct gs_connection *c, bool on)
+{
+    c->guard.state_loss_accepted = on;
+}
+
+void driver_application_reads_answers(void *conn, bool on)
+{
+    if (shim_in_real_call() || conn == NULL || !shim_is_initialized())
+        return;
+    struct gs_connection *c = registry_lookup(&connections, conn);
+    if (c != NULL)
+        c->aside = on ? c->aside | ASIDE_READS_ANSWERS : c->aside & ~ASIDE_READS_ANSWERS;
 }
 
 void driver_detach(void *conn)
@@ -148,9 +171,9 @@ bool driver_has_pending(const struct gs_connection *c)
 
 void driver_closed_by_application(struct gs_connection *c, void *conn)
 {
-    if (c->closed_by_application)
+    if (c->aside & ASIDE_CLOSED)
         return;
-    c->closed_by_application = true;
+    c->aside |= ASIDE_CLOSED;
     c->closed_thread = c->ops->thread_id(conn);
     c->pending = false;
     if (c->ops->step_aside != NULL)
@@ -176,30 +199,36 @@ struct statement_run {
     uint64_t sent_ns; /* coarse clock, when the probe looked */
 };
 
+/* The probe's socket peek, and the ping it may call for: out of line,
+ * since most statements of a busy handle skip it. */
+static __attribute__((noinline)) enum guard_reason look_at_peer(struct gs_connection *c, void *conn,
+                                                                enum liveness_check check)
+{
+    switch (guard_peek_verdict(check, socket_peer_state(c->fd))) {
+    case PEEK_DEAD:
+        return REASON_PEER_CLOSED;
+    case PEEK_PING:
+        return SHIM_REAL_CALL(c->ops->ping(conn, driver_env->config->ping_timeout_ns)) ? REASON_NONE
+                                                                                         : REASON_PING_FAILED;
+    case PEEK_ALIVE:
+        break;
+    }
+    return REASON_NONE;
+}
+
 /* Why a handle is known dead right now, or REASON_NONE. `repeatable`:
  * the statement about to be sent would be sent again after a failure
  * after send (see guard_liveness_check). */
-static enum guard_reason probe(struct gs_connection *c, void *conn, bool repeatable, uint64_t now)
+static inline enum guard_reason probe(struct gs_connection *c, void *conn, bool repeatable, uint64_t now)
 {
     const struct connection_ops *ops = c->ops;
-    const struct goneshim_config *cfg = driver_env->config;
     if (ops->link_dropped(conn))
         return REASON_LIBRARY_DROPPED;
-    enum liveness_check check =
-        guard_liveness_check(&c->guard, cfg, now, ops->drained(conn), repeatable && !ops->must_probe_before_send);
+    enum liveness_check check = guard_liveness_check(&c->guard, driver_env->config, now, ops->drained(conn),
+                                                     repeatable && !ops->must_probe_before_send);
     if (check == CHECK_NONE)
         return REASON_NONE;
-
-    enum peer_state peer = socket_peer_state(c->fd);
-    if (peer == PEER_CLOSED)
-        return REASON_PEER_CLOSED;
-    /* Unsolicited bytes are a farewell error packet, or on TLS possibly a
-     * record the TLS library has not consumed yet: a ping tells which. */
-    if (peer == PEER_SENT_DATA || check == CHECK_PEEK_AND_PING) {
-        bool alive = SHIM_REAL_CALL(ops->ping(conn, cfg->ping_timeout_ns));
-        return alive ? REASON_NONE : REASON_PING_FAILED;
-    }
-    return REASON_NONE;
+    return look_at_peer(c, conn, check);
 }
 
 /* ---- reconnecting ---- */
@@ -278,10 +307,9 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
     link_start(c, conn);
     bool restored = restore_session(c, conn, autocommit);
     guard_link_replaced(&c->guard);
-    if (!restored) {
-        /* Never hand out a connection whose session differs from what the
-         * application set up: close it, so the next statement tries again
-         * (and fails the same way if the setting is now refused). */
+    if (!guard_may_use_reconnected(restored)) {
+        /* Closed, so that the next statement tries again (and fails the
+         * same way if the setting is now refused). */
         ops->drop_link(conn);
         return false;
     }
@@ -345,28 +373,39 @@ static void after_failure(struct gs_connection *c, void *conn)
         c->ops->show_transaction(conn);
 }
 
-/* Before sending: check liveness and apply the rules. False when the
- * statement must fail (the error is set on the handle). `repeatable`: the
- * caller keeps what it needs to send it again. */
-static bool statement_begin(struct gs_connection *c, void *conn, struct statement_run *run, bool repeatable)
+/* The rare outcomes of statement_begin: a refusal, or a reconnect first.
+ * Out of line, so that the common path stays a handful of instructions. */
+static __attribute__((noinline)) bool statement_begin_rare(struct gs_connection *c, void *conn,
+                                                           struct statement_run *run,
+                                                           const struct guard_decision *d)
 {
-    run->sent_ns = driver_env->coarse_ns();
-    enum guard_reason dead = probe(c, conn, repeatable && run->cls.retry_safe, run->sent_ns);
-    struct guard_decision d = guard_before_statement(&c->guard, &run->cls, dead, c->ops->server_status(conn));
-    switch (d.action) {
-    case GUARD_FAIL:
-        set_refusal_error(c, conn, d.reason);
-        log_decision(c, conn, &d);
+    if (d->action == GUARD_FAIL) {
+        set_refusal_error(c, conn, d->reason);
+        log_decision(c, conn, d);
         after_failure(c, conn);
         return false;
-    case GUARD_RECONNECT_AND_SEND:
-        if (!reconnect_in_place(c, conn, d.reason, driver_env->config->reconnect_timeout_ns, true))
-            return false;
-        run->sent_ns = driver_env->coarse_ns();
-        return true;
-    default:
-        return true;
     }
+    if (!reconnect_in_place(c, conn, d->reason, driver_env->config->reconnect_timeout_ns, true))
+        return false;
+    run->sent_ns = driver_env->coarse_ns();
+    run->status_before = c->ops->server_status(conn);
+    return true;
+}
+
+/* Before sending: check liveness and apply the rules. False when the
+ * statement must fail (the error is set on the handle). `repeatable`: the
+ * caller keeps what it needs to send it again. Leaves in `run` the send
+ * time and the server status the statement is sent under. */
+static inline __attribute__((always_inline)) bool statement_begin(struct gs_connection *c, void *conn,
+                                                                  struct statement_run *run, bool repeatable)
+{
+    run->sent_ns = driver_env->coarse_ns();
+    run->status_before = c->ops->server_status(conn);
+    enum guard_reason dead = probe(c, conn, repeatable && run->cls.retry_safe, run->sent_ns);
+    struct guard_decision d = guard_before_statement(&c->guard, &run->cls, dead, run->status_before);
+    if (__builtin_expect(d.action == GUARD_SEND, 1))
+        return true;
+    return statement_begin_rare(c, conn, run, &d);
 }
 
 /* Was it the link that failed, rather than the statement? The library
@@ -388,12 +427,35 @@ static bool killed_itself(struct gs_connection *c, void *conn, const struct stat
     return guard_kill_closes_own(known, target, query_only, c->ops->thread_id(conn), link_lost(c, conn));
 }
 
+/* The value of session variable `name` (lower case, as the SET parser
+ * gives it), read with SELECT @@SESSION.name; false when it cannot be. */
+static bool read_variable(struct gs_connection *c, void *conn, const char *name, char *value, size_t size,
+                          bool *quote)
+{
+    size_t n = strlen(name);
+    if (c->ops->read_value == NULL || n > 64 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_$") != n)
+        return false;
+    char sql[96];
+    int len = snprintf(sql, sizeof sql, "SELECT @@SESSION.%s", name);
+    return SHIM_REAL_CALL(c->ops->read_value(conn, sql, (size_t)len, value, size, quote));
+}
+
+/* Does a statement of `len` bytes fit in the (fresh) connection's
+ * max_allowed_packet? Asked of the server, on this rare path only. */
+static bool fits_packet(struct gs_connection *c, void *conn, size_t len)
+{
+    char value[32];
+    bool quote;
+    bool read = read_variable(c, conn, "max_allowed_packet", value, sizeof value, &quote);
+    return guard_fits_packet(len, read ? value : NULL);
+}
+
 enum after { DONE, SEND_AGAIN };
 
-/* After the answer (or its absence). SEND_AGAIN when the statement must be
- * sent again on the fresh connection that was just made. */
-static enum after statement_end(struct gs_connection *c, void *conn, const struct statement_run *run, bool ok,
-                                bool while_sending, bool retried)
+/* statement_end for all but a plain success. */
+static __attribute__((noinline)) enum after statement_end_rare(struct gs_connection *c, void *conn,
+                                                               const struct statement_run *run, bool ok,
+                                                               bool while_sending, bool retried)
 {
     const struct driver_env *env = driver_env;
     if (__builtin_expect((run->cls.flags & CLASS_KILL) != 0, 0) && killed_itself(c, conn, run)) {
@@ -409,15 +471,16 @@ static enum after statement_end(struct gs_connection *c, void *conn, const struc
                                 statement_insert_id_certain(run->sql, run->len, r.insert_id);
         }
     } else {
-        r.outcome = while_sending || link_lost(c, conn) ? OUTCOME_LINK_LOST : OUTCOME_SERVER_ERROR;
+        /* A send can fail on the client's side, the link intact: commands
+         * out of sync (results still pending), a packet the library itself
+         * refuses. Only a link that is gone is a lost connection. */
+        r.outcome = link_lost(c, conn) ? OUTCOME_LINK_LOST : OUTCOME_SERVER_ERROR;
         r.while_sending = while_sending;
         r.elapsed_ns = env->coarse_ns() - run->sent_ns;
         struct error_snapshot err;
         c->ops->save_error(conn, &err);
         r.answered = err.code != 0 && (err.code < GS_ER_CLIENT_FIRST || err.code > GS_ER_CLIENT_LAST);
     }
-    /* The send time, not the end: idle and busy are measured from it
-     * (one clock read per statement). */
     struct guard_decision d = guard_after_statement(&c->guard, &run->cls, &r, env->config, run->sent_ns);
     if (d.action != GUARD_RECONNECT_AND_RETRY) {
         if (!ok) {
@@ -432,8 +495,33 @@ static enum after statement_end(struct gs_connection *c, void *conn, const struc
     c->ops->save_error(conn, &err);
     if (!reconnect_in_place(c, conn, d.reason, env->config->reconnect_timeout_ns, true))
         return DONE;
-    driver_log(conn, "sending again a statement that is safe to send again (it had failed with %u: %s)", err.code,
+    if (d.only_if_it_fits && !fits_packet(c, conn, run->len)) {
+        /* Healthy again, but this statement stays refused. */
+        c->ops->set_error(conn, &err);
+        driver_log(conn, "statement fails with error %u: %s", err.code, guard_reason_text(REASON_TOO_BIG_TO_RESEND));
+        return DONE;
+    }
+    driver_log(conn, "sending again a statement of %zu bytes (it had failed with %u: %s)", run->len, err.code,
                guard_reason_text(d.reason));
+    return SEND_AGAIN;
+}
+
+/* After the answer (or its absence). SEND_AGAIN when the statement must be
+ * sent again on the fresh connection that was just made (and `run` then
+ * holds the new send time and status). */
+static inline enum after statement_end(struct gs_connection *c, void *conn, struct statement_run *run, bool ok,
+                                       bool while_sending, bool retried)
+{
+    /* The send time, not the end: idle and busy are measured from it
+     * (one clock read per statement). */
+    if (__builtin_expect(ok && !(run->cls.flags & (CLASS_KILL | CLASS_SETS_INSERT_ID)), 1)) {
+        guard_after_success(&c->guard, &run->cls, 0, false, run->sent_ns);
+        return DONE;
+    }
+    if (statement_end_rare(c, conn, run, ok, while_sending, retried) == DONE)
+        return DONE;
+    run->sent_ns = driver_env->coarse_ns();
+    run->status_before = c->ops->server_status(conn);
     return SEND_AGAIN;
 }
 
@@ -444,11 +532,9 @@ bool driver_run(struct gs_connection *c, void *conn, const struct statement_clas
     if (!statement_begin(c, conn, &run, true))
         return false;
     for (bool retried = false;; retried = true) {
-        run.status_before = c->ops->server_status(conn);
         bool ok = SHIM_REAL_CALL(real(conn, arg));
         if (statement_end(c, conn, &run, ok, false, retried) == DONE)
             return ok;
-        run.sent_ns = driver_env->coarse_ns();
     }
 }
 
@@ -459,11 +545,9 @@ bool driver_run(struct gs_connection *c, void *conn, const struct statement_clas
 static bool setting_in_force(struct gs_connection *c, void *conn, const struct set_assignment *a, char *text,
                              size_t size, size_t *text_len)
 {
-    if (c->ops->read_variable == NULL)
-        return false;
     char value[1024];
     bool quote = true;
-    if (!SHIM_REAL_CALL(c->ops->read_variable(conn, a->key, value, sizeof value, &quote)))
+    if (!read_variable(c, conn, a->key, value, sizeof value, &quote))
         return false;
     size_t n = (size_t)snprintf(text, size, "%s = %s", a->key, quote ? "'" : "");
     for (const char *v = value; *v != '\0' && n + 3 < size; v++) {
@@ -525,14 +609,13 @@ static void note_success(struct gs_connection *c, void *conn, const struct state
 
 /* Sends, reads, and sends again when the rules say so. `pending`: the
  * two-step path, which stops after a successful send. */
-static bool run_text(struct gs_connection *c, void *conn, struct statement_run *run, bool retried)
+static inline __attribute__((always_inline)) bool run_text(struct gs_connection *c, void *conn,
+                                                           struct statement_run *run, bool retried)
 {
     for (;; retried = true) {
-        run->status_before = c->ops->server_status(conn);
         if (!SHIM_REAL_CALL(c->ops->send_sql(conn, run->sql, run->len))) {
             if (statement_end(c, conn, run, false, true, retried) == DONE)
                 return false;
-            run->sent_ns = driver_env->coarse_ns();
             continue;
         }
         bool ok = SHIM_REAL_CALL(c->ops->read_result(conn));
@@ -541,7 +624,6 @@ static bool run_text(struct gs_connection *c, void *conn, struct statement_run *
                 note_success(c, conn, &run->cls, run->sql, run->len);
             return ok;
         }
-        run->sent_ns = driver_env->coarse_ns();
     }
 }
 
@@ -563,12 +645,10 @@ bool driver_send(struct gs_connection *c, void *conn, const char *sql, size_t le
     if (!statement_begin(c, conn, &run, keep))
         return false;
     for (bool retried = false;; retried = true) {
-        run.status_before = c->ops->server_status(conn);
         if (SHIM_REAL_CALL(c->ops->send_sql(conn, sql, len)))
             break;
         if (statement_end(c, conn, &run, false, true, retried) == DONE)
             return false;
-        run.sent_ns = driver_env->coarse_ns();
     }
     /* Sent: the application reads the answer later, when `sql` may be
      * gone. What a resend or the record needs is kept. */
@@ -577,14 +657,10 @@ bool driver_send(struct gs_connection *c, void *conn, const char *sql, size_t le
     c->pending_status = run.status_before;
     c->pending_sent_ns = run.sent_ns;
     c->pending_len = keep ? len : 0;
-    if (keep) {
+    if (keep)
         memcpy(c->pending_sql, sql, len);
-    } else {
-        c->pending_class.retry_safe = false;
-        /* Not kept, so not recordable: a lost session is reported. */
-        if (run.cls.kind == STMT_SET || run.cls.kind == STMT_USE)
-            c->pending_class.creates |= STATE_UNREPLAYABLE_SETTINGS;
-    }
+    else
+        guard_text_not_kept(&c->pending_class);
     return true;
 }
 
@@ -599,7 +675,6 @@ bool driver_read(struct gs_connection *c, void *conn)
             note_success(c, conn, &run.cls, run.sql, run.len);
         return ok;
     }
-    run.sent_ns = driver_env->coarse_ns();
     return run_text(c, conn, &run, true);
 }
 

@@ -31,9 +31,32 @@ enum liveness_check guard_liveness_check(const struct session_guard *g,
     return CHECK_PEEK;
 }
 
+enum peek_verdict guard_peek_verdict(enum liveness_check check, enum peer_state peer)
+{
+    if (peer == PEER_CLOSED)
+        return PEEK_DEAD;
+    if (peer == PEER_SENT_DATA || check == CHECK_PEEK_AND_PING)
+        return PEEK_PING;
+    return PEEK_ALIVE;
+}
+
+void guard_text_not_kept(struct statement_class *c)
+{
+    c->retry_safe = false;
+    if (c->kind == STMT_SET || c->kind == STMT_USE)
+        c->creates |= STATE_UNREPLAYABLE_SETTINGS;
+}
+
+bool guard_may_use_reconnected(bool restored)
+{
+    /* Never hand out a connection whose session differs from what the
+     * application set up. */
+    return restored;
+}
+
 static struct guard_decision decide(enum guard_action action, enum guard_reason reason)
 {
-    struct guard_decision d = {action, reason};
+    struct guard_decision d = {action, reason, false};
     return d;
 }
 
@@ -81,7 +104,7 @@ struct guard_decision guard_before_statement(struct session_guard *g,
 {
     if (g->lost_transaction)
         return before_lost_transaction(g, c, dead_reason);
-    if (g->insert_id_stale && (c->flags & CLASS_READS_INSERT_ID)) {
+    if (g->insert_id_stale && (c->flags & CLASS_READS_INSERT_ID) && !g->state_loss_accepted) {
         /* An earlier reconnect lost LAST_INSERT_ID() and could not tell
          * its value; this statement would read 0. */
         g->insert_id_stale = false;
@@ -98,6 +121,10 @@ struct guard_decision guard_before_statement(struct session_guard *g,
             return decide(GUARD_RECONNECT_AND_SEND, REASON_ROLLBACK_OF_LOST);
         lose_transaction(g, c);
         return decide(GUARD_FAIL, REASON_IN_TRANSACTION);
+    }
+    if (g->state_loss_accepted) {
+        g->unrestorable = 0;
+        return decide(GUARD_RECONNECT_AND_SEND, dead_reason);
     }
     if (g->unrestorable != 0) {
         /* The state died with the connection; say so once. The next
@@ -117,10 +144,10 @@ struct guard_decision guard_before_statement(struct session_guard *g,
     return decide(GUARD_RECONNECT_AND_SEND, dead_reason);
 }
 
-/* What a successful statement changed. */
-static void note_success(struct session_guard *g, const struct statement_class *c,
-                         const struct statement_result *r)
+void guard_after_success(struct session_guard *g, const struct statement_class *c,
+                         unsigned long long insert_id, bool insert_id_exact, uint64_t now_ns)
 {
+    g->last_used_ns = now_ns;
     g->unrestorable = (g->unrestorable & ~c->releases) | c->creates;
     switch (c->kind) {
     case STMT_ROLLBACK:
@@ -142,10 +169,10 @@ static void note_success(struct session_guard *g, const struct statement_class *
         break;
     }
     if (c->flags & CLASS_SETS_INSERT_ID) {
-        if (r->insert_id != 0) {
-            g->insert_id = r->insert_id;
-            g->insert_id_knowledge = r->insert_id_exact ? INSERT_ID_EXACT : INSERT_ID_UNCERTAIN;
-            if (r->insert_id_exact)
+        if (insert_id != 0) {
+            g->insert_id = insert_id;
+            g->insert_id_knowledge = insert_id_exact ? INSERT_ID_EXACT : INSERT_ID_UNCERTAIN;
+            if (insert_id_exact)
                 g->insert_id_stale = false;
         } else if (c->flags & CLASS_CALLS_PROCEDURE) {
             /* What a procedure sets stays set after it, out of sight. */
@@ -184,9 +211,7 @@ static enum guard_reason resend_verdict(const struct statement_class *c, const s
         return REASON_REFUSED_THEN_CLOSED; /* sent again, it would be refused again */
     if (r->while_sending) {
         /* The server never got the whole statement: nothing of it ran,
-         * whatever it is; unless its size was the reason. */
-        if (r->length > GUARD_RESEND_UNSENT_MAX)
-            return REASON_TOO_BIG_TO_RESEND;
+         * whatever it is (unless its size was the reason: see below). */
         return REASON_SEND_FAILED;
     }
     /* The server may or may not have run it. Only what is harmless to run
@@ -204,17 +229,38 @@ static bool resend_allowed(enum guard_reason verdict)
     return verdict == REASON_SEND_FAILED || verdict == REASON_FAILED_AFTER_SEND;
 }
 
+/* Send again, on a fresh connection; a long statement only if it fits. */
+static struct guard_decision resend(enum guard_reason verdict, const struct statement_result *r)
+{
+    struct guard_decision d = decide(GUARD_RECONNECT_AND_RETRY, verdict);
+    d.only_if_it_fits = r->length > GUARD_RESEND_SIZE_UNCHECKED;
+    return d;
+}
+
+bool guard_fits_packet(size_t length, const char *max_packet)
+{
+    if (max_packet == NULL)
+        return false;
+    unsigned long long max = 0;
+    for (const char *p = max_packet; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || max > (~0ULL - 9) / 10)
+            return false;
+        max = max * 10 + (unsigned)(*p - '0');
+    }
+    /* The packet is the command byte and the statement. */
+    return (unsigned long long)length + 1 <= max;
+}
+
 struct guard_decision guard_after_statement(struct session_guard *g,
                                             const struct statement_class *c,
                                             const struct statement_result *r,
                                             const struct goneshim_config *cfg, uint64_t now_ns)
 {
-    g->last_used_ns = now_ns;
-
     if (r->outcome == OUTCOME_OK) {
-        note_success(g, c, r);
+        guard_after_success(g, c, r->insert_id, r->insert_id_exact, now_ns);
         return decide(GUARD_REPORT, REASON_NONE);
     }
+    g->last_used_ns = now_ns;
     if (r->outcome == OUTCOME_SERVER_ERROR) {
         note_server_error(g, c);
         return decide(GUARD_REPORT, REASON_NONE);
@@ -225,7 +271,7 @@ struct guard_decision guard_after_statement(struct session_guard *g,
         /* A statement sent on the fresh connection of a lost transaction
          * (its ROLLBACK, an XA COMMIT) lost that one too. */
         if (is_rollback(c) && !g->xa_survives && resend_allowed(verdict))
-            return decide(GUARD_RECONNECT_AND_RETRY, REASON_ROLLBACK_OF_LOST);
+            return resend(REASON_ROLLBACK_OF_LOST, r);
         if (g->xa_survives && c->kind == STMT_XA_COMMIT)
             return decide(GUARD_REPORT, REASON_COMMIT_UNKNOWN);
         return decide(GUARD_REPORT, REASON_LOST_TRANSACTION);
@@ -245,7 +291,7 @@ struct guard_decision guard_after_statement(struct session_guard *g,
          * ran before it, so it may go again where a statement outside a
          * transaction may; otherwise the transaction it began is lost. */
         if (resend_allowed(verdict))
-            return decide(GUARD_RECONNECT_AND_RETRY, verdict);
+            return resend(verdict, r);
         lose_transaction(g, c);
         return decide(GUARD_REPORT, REASON_IN_TRANSACTION);
     }
@@ -254,7 +300,7 @@ struct guard_decision guard_after_statement(struct session_guard *g,
         return decide(GUARD_REPORT, REASON_SESSION_STATE);
     }
     if (resend_allowed(verdict))
-        return decide(GUARD_RECONNECT_AND_RETRY, verdict);
+        return resend(verdict, r);
     return decide(GUARD_REPORT, verdict);
 }
 
@@ -357,8 +403,8 @@ const char *guard_reason_text(enum guard_reason reason)
         return "connection died after the statement had been running (a read timeout, or a KILL of the query); "
                "not repeated";
     case REASON_TOO_BIG_TO_RESEND:
-        return "connection died while a long statement was sent, perhaps refused for its size "
-               "(max_allowed_packet); not repeated";
+        return "connection died after a statement longer than the server's max_allowed_packet, which refused it; "
+               "not repeated";
     case REASON_REFUSED_THEN_CLOSED:
         return "the server answered the statement with an error, then closed the connection; not repeated";
     case REASON_ROLLBACK_OF_LOST: return "ROLLBACK of a lost transaction";

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "socket_probe.h"
 #include "statement_class.h"
 
 struct goneshim_config;
@@ -51,6 +52,13 @@ struct session_guard {
     /* A reconnect could not restore LAST_INSERT_ID() exactly: the first
      * statement that reads it fails, once. */
     bool insert_id_stale;
+    /* The application asked its client library for the library's own
+     * reconnect (MYSQL_OPT_RECONNECT): it accepted that a reconnect loses
+     * session state (user variables, temporary tables, what the previous
+     * statement left), as the library's reconnect would, silently. goneshim
+     * still reconnects its own way (and never splits a transaction), but
+     * does not report those losses. */
+    bool state_loss_accepted;
     /* Monotonic time the last statement was sent; drives the idle ping and
      * the busy-handle window. */
     uint64_t last_used_ns;
@@ -91,6 +99,10 @@ enum guard_action {
 struct guard_decision {
     enum guard_action action;
     enum guard_reason reason;
+    /* RECONNECT_AND_RETRY of a statement long enough that the server may
+     * have refused it for its size: send it again only if the fresh
+     * connection's max_allowed_packet takes it (guard_fits_packet). */
+    bool only_if_it_fits;
 };
 
 /* How the liveness of an idle, drained handle is checked before a
@@ -111,11 +123,13 @@ enum liveness_check { CHECK_NONE, CHECK_PEEK, CHECK_PEEK_AND_PING };
  * trip. */
 #define GUARD_RESEND_WINDOW_NS (250 * UINT64_C(1000000))
 
-/* A statement longer than this that died while it was being sent is not
- * sent again: the server may have refused it for its size
- * (max_allowed_packet, at least 1 KiB, closes the connection), and would
- * refuse it again. A shorter one cannot be the cause. */
-#define GUARD_RESEND_UNSENT_MAX 1023
+/* The server refuses a statement longer than its max_allowed_packet (at
+ * least 1 KiB) and closes the connection, which then looks like any other
+ * death. A statement up to this long cannot have been refused for its
+ * size; a longer one is sent again only after the fresh connection's
+ * max_allowed_packet is known to take it (read then, on that rare path,
+ * never on the statement path). */
+#define GUARD_RESEND_SIZE_UNCHECKED 1023
 
 /* `repeatable`: should this statement fail after it was sent because the
  * connection had died, the driver would send it again, unchanged, on a
@@ -124,6 +138,24 @@ enum liveness_check { CHECK_NONE, CHECK_PEEK, CHECK_PEEK_AND_PING };
 enum liveness_check guard_liveness_check(const struct session_guard *g,
                                          const struct goneshim_config *cfg, uint64_t now_ns,
                                          bool drained, bool repeatable);
+
+/* What a peek at an idle handle's socket means (`check` was not
+ * CHECK_NONE). Unsolicited bytes are a farewell error packet, or on TLS
+ * possibly a record the TLS library has not consumed yet: a ping tells
+ * which, rather than condemn a healthy connection. */
+enum peek_verdict { PEEK_ALIVE, PEEK_DEAD, PEEK_PING };
+enum peek_verdict guard_peek_verdict(enum liveness_check check, enum peer_state peer);
+
+/* A statement sent in two steps whose text is not kept (too long for the
+ * fixed buffer): it cannot be sent again, and a SET or USE cannot be
+ * recorded for the replay, so its session is then unrestorable. */
+void guard_text_not_kept(struct statement_class *c);
+
+/* A reconnect succeeded; `restored`: the session the application set up
+ * (autocommit, settings, LAST_INSERT_ID) was put back. False: the fresh
+ * connection must not be handed out (its session differs): drop it, so
+ * that the next statement tries again. */
+bool guard_may_use_reconnected(bool restored);
 
 /* Before a statement. `dead_reason` is REASON_NONE when the handle looks
  * alive, else why it is known dead. `server_status`: the GS_STATUS_* bits
@@ -134,7 +166,8 @@ struct guard_decision guard_before_statement(struct session_guard *g,
 
 enum statement_outcome {
     OUTCOME_OK,           /* the server answered: success */
-    OUTCOME_SERVER_ERROR, /* the server answered with an error, the link lives */
+    OUTCOME_SERVER_ERROR, /* an error (the server's, or the library's own:
+                             commands out of sync), the link lives */
     OUTCOME_LINK_LOST,    /* the link is gone (the library dropped it, or the
                              server closed it): the answer may be missing */
 };
@@ -162,6 +195,11 @@ struct guard_decision guard_after_statement(struct session_guard *g,
                                             const struct statement_result *r,
                                             const struct goneshim_config *cfg, uint64_t now_ns);
 
+/* After a statement that succeeded: guard_after_statement's OUTCOME_OK,
+ * without the statement_result (the driver's hot path). */
+void guard_after_success(struct session_guard *g, const struct statement_class *c,
+                         unsigned long long insert_id, bool insert_id_exact, uint64_t now_ns);
+
 /* A new connection replaced the old one in the handle (any reconnect, the
  * repair after a failure too). LAST_INSERT_ID() is carried over only when
  * it is known exactly (the driver restores it); otherwise the first
@@ -186,6 +224,10 @@ unsigned long long guard_insert_id_to_restore(const struct session_guard *g);
  * link is closed now that the KILL returned. */
 bool guard_kill_closes_own(bool target_known, unsigned long long target, bool query_only,
                            unsigned long long own_id, bool link_gone);
+
+/* Does a statement of `length` bytes fit in a server's max_allowed_packet
+ * (`max_packet`, its value as text; NULL when it could not be read)? */
+bool guard_fits_packet(size_t length, const char *max_packet);
 
 /* Is this connect failure worth another attempt (server down, restarting,
  * too many connections) rather than final (access denied, unknown db)? */

@@ -63,11 +63,6 @@ static struct gs_statement *record_for(void *stmt, const struct statement_ops *o
     return st;
 }
 
-struct prepare_call {
-    real_call real;
-    void *arg;
-};
-
 bool driver_stmt_prepare(struct gs_connection *c, void *conn, void *stmt, const struct statement_ops *ops,
                          const char *sql, size_t len, real_call real, void *arg)
 {

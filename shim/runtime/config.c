@@ -100,7 +100,7 @@ bool config_parse_duration(const char *text, uint64_t *ns)
         return false;
 
     uint64_t value = whole * unit + frac * unit / frac_scale;
-    if (value > 24 * 3600 * NS_PER_S)
+    if (value > (uint64_t)24 * 3600 * NS_PER_S)
         return false;
     *ns = value;
     return true;
@@ -111,7 +111,7 @@ static void complain_about(config_complain_fn complain, const struct config_vari
     if (complain == NULL)
         return;
     char line[512];
-    snprintf(line, sizeof line, "goneshim: %s=\"%.80s\" is not valid (accepted: %s); using the default %s",
+    (void)snprintf(line, sizeof line, "goneshim: %s=\"%.80s\" is not valid (accepted: %s); using the default %s",
              v->name, value, v->accepted, v->default_text);
     complain(line);
 }

@@ -15,11 +15,12 @@ extern struct goneshim_config shim_config;
 bool shim_initialize_slow(void);
 bool shim_is_initialized(void);
 
+extern bool shim_initialized_flag, shim_active_flag;
+
 /* True when goneshim manages calls in this process: the variables parsed
  * and GONESHIM_DISABLE is not set. The first call reads the variables. */
 static inline bool shim_active(void)
 {
-    extern bool shim_initialized_flag, shim_active_flag;
     if (__builtin_expect(!__atomic_load_n(&shim_initialized_flag, __ATOMIC_ACQUIRE), 0))
         return shim_initialize_slow();
     return shim_active_flag;

@@ -28,18 +28,15 @@ void socket_enable_keepalive(int fd, uint64_t idle_ns)
     if (fd < 0 || idle_ns == 0)
         return;
     int saved = errno;
-    struct sockaddr_storage addr;
+    struct sockaddr_storage addr = {0};
     socklen_t len = sizeof addr;
-    int on = 0;
-    socklen_t on_len = sizeof on;
     if (getsockname(fd, (struct sockaddr *)&addr, &len) == 0 &&
-        (addr.ss_family == AF_INET || addr.ss_family == AF_INET6) &&
-        getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &on_len) == 0 && !on) {
+        (addr.ss_family == AF_INET || addr.ss_family == AF_INET6)) {
+        int on = 1;
         int idle = (int)(idle_ns / 1000000000u);
         int interval = idle / 3 > 0 ? idle / 3 : 1;
         int count = 3;
         unsigned user_timeout_ms = (unsigned)(idle + count * interval) * 1000u;
-        on = 1;
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);

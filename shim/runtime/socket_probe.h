@@ -26,8 +26,9 @@ enum peer_state socket_peer_state(int fd);
  * silence, then three more a third of that apart, and bounds unanswered
  * data by the same total (TCP_USER_TIMEOUT): a flow that was dropped
  * silently is then found dead by the kernel, and the next peek sees it.
- * Leaves alone what is not TCP, and a socket whose owner already turned
- * keepalive on (their settings win). */
+ * Leaves alone what is not TCP. Client libraries turn keepalive on with
+ * the kernel's timings (two hours of silence): the operator's variable
+ * asked for these instead. */
 void socket_enable_keepalive(int fd, uint64_t idle_ns);
 
 #endif

@@ -216,12 +216,11 @@ static void skip_blank(struct sql_lexer *lx)
         unsigned char c = s[i];
         if (char_class[c] & CC_SPACE) {
             i++;
-        } else if (c == '#') {
-            i = skip_line(s, i, n);
-        } else if (c == '-' && i + 1 < n && s[i + 1] == '-' &&
-                   (i + 2 >= n || s[i + 2] <= ' ' || s[i + 2] == 0x7f)) {
-            /* "--" needs a space or control character after it (end of
-             * input counts: the server reads a NUL there). */
+        } else if (c == '#' || (c == '-' && i + 1 < n && s[i + 1] == '-' &&
+                                (i + 2 >= n || s[i + 2] <= ' ' || s[i + 2] == 0x7f))) {
+            /* A line comment. "--" needs a space or control character
+             * after it (end of input counts: the server reads a NUL
+             * there). */
             i = skip_line(s, i, n);
         } else if (c == '/' && i + 1 < n && s[i + 1] == '*') {
             i = lex_comment(lx, s, i, n);

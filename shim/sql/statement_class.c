@@ -332,7 +332,7 @@ static const struct word_entry functions[] = {
 #undef WORD_KEY
 
 #define WORD_MAX (sizeof keywords[0].name - 1)
-#define COUNT(table) (sizeof table / sizeof table[0])
+#define COUNT(table) (sizeof(table) / sizeof((table)[0]))
 
 static inline unsigned ascii_upper(unsigned c)
 {
@@ -368,9 +368,10 @@ static bool word_key(const char *s, size_t n, size_t avail, uint64_t *key)
         *key = (uint64_t)n << 56 | v >> 8;
         return true;
     }
-    size_t head = n < 7 ? n : 7;
+    size_t head = n < 7 ? n : 7; /* n > 7 here, or fewer than 8 bytes readable */
     uint64_t k = 0;
     unsigned high = 0;
+    // cppcheck-suppress knownConditionTrueFalse ; its value flow loses n > 0 here
     for (size_t i = 0; i < head; i++) {
         high |= u[i];
         k = k << 8 | ascii_upper(u[i]);
@@ -722,7 +723,7 @@ static void scan_token(struct stmt_scan *st, const struct sql_lexer *lx, const s
             }
             if (fn != FN_SYNTAX && fn != FN_PURE && fn != FN_PRIOR && fn != FN_LAST_INSERT_ID)
                 st->body_ok = false;
-            if (call && (e->min_args != 0 || e->max_args != ANY_ARGS)) {
+            if (call && e != NULL && (e->min_args != 0 || e->max_args != ANY_ARGS)) {
                 if (st->ncalls < COUNT(st->calls)) {
                     st->calls[st->ncalls].depth = st->depth;
                     st->calls[st->ncalls].args = 0;

@@ -19,6 +19,8 @@
  *   .send_strlen SQL        the same with mysql_send_query
  *   .prepare_strlen SQL     mysql_stmt_prepare with that length, execute, fetch all
  *   .big N                  a SELECT of N bytes (for max_allowed_packet)
+ *   .stmt_prepare SQL       prepare the one kept statement (mysql_stmt_prepare)
+ *   .stmt_execute           execute it, fetch every row: "ok ROWS"
  *   .id                     the connection id the client library reports
  *   .autocommit 0|1  .commit  .rollback  .ping  .close  .quit
  *   .select_db NAME  .charset NAME
@@ -37,6 +39,7 @@
 #include <string.h>
 
 static MYSQL *m;
+static MYSQL_STMT *kept;
 
 static const char *env(const char *name)
 {
@@ -210,6 +213,22 @@ int main(void)
                 answer_result();
         } else if (strncmp(line, ".prepare_strlen ", 16) == 0) {
             prepare_strlen(line + 16);
+        } else if (strncmp(line, ".stmt_prepare ", 14) == 0) {
+            if (kept == NULL)
+                kept = mysql_stmt_init(m);
+            if (mysql_stmt_prepare(kept, line + 14, (unsigned long)strlen(line + 14)) != 0)
+                printf("err %u %s\n", mysql_stmt_errno(kept), mysql_stmt_error(kept));
+            else
+                printf("ok\n");
+        } else if (strcmp(line, ".stmt_execute") == 0) {
+            unsigned rows = 0;
+            if (kept == NULL || mysql_stmt_execute(kept) != 0 || mysql_stmt_store_result(kept) != 0) {
+                printf("err %u %s\n", kept ? mysql_stmt_errno(kept) : 0, kept ? mysql_stmt_error(kept) : "");
+            } else {
+                while (mysql_stmt_fetch(kept) == 0)
+                    rows++;
+                printf("ok %u\n", rows);
+            }
         } else if (strncmp(line, ".big ", 5) == 0) {
             size_t n = strtoul(line + 5, NULL, 10);
             char *sql = malloc(n + 32);
@@ -258,6 +277,8 @@ int main(void)
             answer_result();
         }
     }
+    if (kept != NULL)
+        mysql_stmt_close(kept);
     mysql_close(m);
     mysql_library_end();
     return 0;

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mysql.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,6 +77,32 @@ long long admin_long(const char *fmt, ...)
     long long v = row && row[0] ? atoll(row[0]) : -1;
     mysql_free_result(res);
     return v;
+}
+
+static pid_t load_pids[16];
+static int load_count;
+
+void load_start(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    for (long i = 0; i < cores && load_count < 16; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            for (volatile unsigned long n = 0;; n++)
+                ;
+        }
+        if (pid > 0)
+            load_pids[load_count++] = pid;
+    }
+}
+
+void load_stop(void)
+{
+    for (int i = 0; i < load_count; i++) {
+        kill(load_pids[i], SIGKILL);
+        waitpid(load_pids[i], NULL, 0);
+    }
+    load_count = 0;
 }
 
 void sleep_ms(int ms)
@@ -202,9 +230,17 @@ static char **child_environment(enum shim_mode mode, const char *preload, const 
     while (extra && extra[extras])
         extras++;
     char **envp = calloc(n + extras + 3, sizeof *envp);
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0 && strncmp(environ[i], "ASAN_OPTIONS=", 13) != 0)
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) == 0 || strncmp(environ[i], "ASAN_OPTIONS=", 13) == 0)
+            continue;
+        /* An extra of the same name replaces it. */
+        bool replaced = false;
+        size_t name_len = strcspn(environ[i], "=");
+        for (size_t e = 0; e < extras && !replaced; e++)
+            replaced = strncmp(extra[e], environ[i], name_len + 1) == 0;
+        if (!replaced)
             envp[k++] = environ[i];
+    }
     /* The sanitized clients carry their own ASan runtime; a preloaded
      * library comes before it in the load order, which ASan accepts only
      * with this option. Leaks are checked at exit. */
@@ -229,6 +265,11 @@ struct client {
 
 struct client *client_start(enum shim_mode mode, const char *const *extra_env)
 {
+    return client_start_prefixed(NULL, mode, extra_env);
+}
+
+struct client *client_start_prefixed(const char *const *prefix, enum shim_mode mode, const char *const *extra_env)
+{
     struct client *c = calloc(1, sizeof *c);
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
@@ -241,10 +282,18 @@ struct client *client_start(enum shim_mode mode, const char *const *extra_env)
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err, 2);
-    char *argv[] = {(char *)"build/tests/sqlpipe", NULL};
-    char **envp = child_environment(mode, "build/asan/libgoneshim.so", extra_env);
-    if (posix_spawn(&c->pid, argv[0], &fa, NULL, argv, envp) != 0)
-        cr_assert_fail("spawn sqlpipe: %s", strerror(errno));
+    char *argv[16];
+    size_t k = 0;
+    for (const char *const *p = prefix; p != NULL && *p != NULL && k < 14; p++)
+        argv[k++] = (char *)*p;
+    argv[k++] = (char *)"build/tests/sqlpipe";
+    argv[k] = NULL;
+    char abs_lib[4096];
+    if (realpath("build/asan/libgoneshim.so", abs_lib) == NULL)
+        cr_assert_fail("build/asan/libgoneshim.so: %s", strerror(errno));
+    char **envp = child_environment(mode, abs_lib, extra_env);
+    if (posix_spawnp(&c->pid, argv[0], &fa, NULL, argv, envp) != 0)
+        cr_assert_fail("spawn %s: %s", argv[0], strerror(errno));
     free(envp);
     posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
@@ -289,6 +338,24 @@ const char *client_cmd(struct client *c, const char *fmt, ...)
     vsend(c, fmt, ap);
     va_end(ap);
     return client_read(c);
+}
+
+const char *client_read_within(struct client *c, int ms)
+{
+    struct pollfd p = {.fd = fileno(c->from), .events = POLLIN};
+    if (poll(&p, 1, ms) != 1)
+        return NULL;
+    return client_read(c);
+}
+
+void client_kill(struct client *c)
+{
+    kill(c->pid, SIGKILL);
+    fclose(c->to);
+    fclose(c->from);
+    waitpid(c->pid, NULL, 0);
+    unlink(c->stderr_path);
+    free(c);
 }
 
 unsigned long client_id(struct client *c)

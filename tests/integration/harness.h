@@ -37,6 +37,13 @@ enum shim_mode { WITHOUT_SHIM, WITH_SHIM };
 /* tests/clients/sqlpipe under (or not under) build/asan/libgoneshim.so.
  * extra_env: NULL-terminated "NAME=value" list, or NULL. */
 struct client *client_start(enum shim_mode mode, const char *const *extra_env);
+/* The same client, started by the command `prefix` (NULL-terminated, e.g.
+ * {"ip", "netns", "exec", NS, NULL}) in front of it. */
+struct client *client_start_prefixed(const char *const *prefix, enum shim_mode mode, const char *const *extra_env);
+/* The answer line, or NULL if none came within `ms`. */
+const char *client_read_within(struct client *c, int ms);
+/* Kills a client that hangs; returns nothing it said. */
+void client_kill(struct client *c);
 /* Sends one line and returns the answer line (valid until the next call). */
 const char *client_cmd(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void client_send(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -58,6 +65,11 @@ struct program *program_start(const char *const *argv, enum shim_mode mode, cons
 int program_finish(struct program *p, char **out, char **err);
 
 void sleep_ms(int ms);
+
+/* Busy loops on every core, as on a production machine: races are tested
+ * under load, not only on an idle machine. */
+void load_start(void);
+void load_stop(void);
 
 /* goneshim's log in a fresh temporary file, for a client started with
  * `env` (NULL-terminated, ready for client_start's extra_env). */

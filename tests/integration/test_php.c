@@ -149,3 +149,50 @@ Test(php, unknown_php_version_is_left_alone, .timeout = 60)
     free(out);
     free(err);
 }
+
+/* Point 6 of the trust issue: a script that kills its own connection
+ * (mysqli::kill, SQL KILL) or closes it while a statement still holds it
+ * sees exactly what it sees without goneshim: the step-by-step output of
+ * the script must be the same. */
+Test(php, the_script_s_own_kill_and_close_behave_as_without_goneshim, .timeout = 60)
+{
+    char *with, *without, *err;
+    const char *script[] = {"php", "tests/clients/php/application_intent.php", NULL};
+    cr_assert_eq(run_program(script, WITHOUT_SHIM, NULL, &without, &err), 0, "%s", err);
+    free(err);
+    cr_assert_eq(run_php("tests/clients/php/application_intent.php", (const char *[]){NULL}, &with, &err), 0, "%s",
+                 err);
+    cr_assert(strstr(without, "query after kill: false") != NULL, "the kill did not kill:\n%s", without);
+    cr_assert_str_eq(with, without, "with goneshim:\n%s\nwithout:\n%s", with, without);
+    free(with);
+    free(without);
+    free(err);
+}
+
+/* Point 13: native prepares (Laravel's PDO) after a KILL, 40 rounds, with
+ * both cores busy. */
+static void prepare_after_kill(const char *transport)
+{
+    char *out, *err;
+    const char *args[] = {"--transport", transport, "--rounds", "40", NULL};
+    load_start();
+    int status = run_php("tests/clients/php/prepare_after_kill.php", args, &out, &err);
+    load_stop();
+    cr_assert_eq(status, 0, "%s:\n%s\nstderr:\n%s", transport, out, err);
+    cr_assert(strstr(out, "ok=40 failed=0") != NULL, "%s", out);
+    free(out);
+    free(err);
+}
+
+Test(php, native_prepares_after_a_kill_under_load_socket, .timeout = 120) { prepare_after_kill("socket"); }
+Test(php, native_prepares_after_a_kill_under_load_tcp, .timeout = 120) { prepare_after_kill("tcp"); }
+
+Test(php, native_prepares_after_a_kill_fail_without_the_shim, .timeout = 60)
+{
+    char *out, *err;
+    const char *argv[] = {"php", "tests/clients/php/prepare_after_kill.php", "--rounds", "3", NULL};
+    cr_assert_neq(run_program(argv, WITHOUT_SHIM, NULL, &out, &err), 0, "%s", out);
+    cr_assert(strstr(out, "ok=0 failed=3") != NULL, "%s", out);
+    free(out);
+    free(err);
+}

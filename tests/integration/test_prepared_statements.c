@@ -100,3 +100,26 @@ Test(prepared, php_pdo_native_socket, .timeout = 120) { php_stmt_loop("pdo", "so
 Test(prepared, php_pdo_native_tcp, .timeout = 120) { php_stmt_loop("pdo", "tcp"); }
 Test(prepared, php_mysqli_stmt_socket, .timeout = 120) { php_stmt_loop("mysqli", "socket"); }
 Test(prepared, php_mysqli_stmt_tcp, .timeout = 120) { php_stmt_loop("mysqli", "tcp"); }
+
+/* Point 14 of the trust issue: one rule for every client library. A
+ * statement whose columns changed across a reconnect (SELECT * after an
+ * ALTER TABLE) fails clearly, in libmysqlclient as in mysqlnd, rather than
+ * run with bindings of another shape; prepared again, it works. */
+Test(prepared, a_statement_whose_columns_changed_fails_clearly, .timeout = 60)
+{
+    fresh_table("t_shape");
+    admin_exec("INSERT INTO t_shape VALUES (1, 1)");
+    struct client *c = client_start(WITH_SHIM, NULL);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    cr_assert_str_eq(client_cmd(c, ".stmt_prepare SELECT * FROM t_shape"), "ok");
+    cr_assert_str_eq(client_cmd(c, ".stmt_execute"), "ok 1");
+    kill_and_wait(client_id(c));
+    cr_assert_str_eq(client_cmd(c, ".stmt_execute"), "ok 1", "the same shape: prepared again, hidden");
+    admin_exec("ALTER TABLE t_shape ADD COLUMN w INT");
+    kill_and_wait(client_id(c));
+    const char *a = client_cmd(c, ".stmt_execute");
+    cr_assert(starts_with(a, "err ") && strstr(a, "prepare it again") != NULL, "%s", a);
+    cr_assert_str_eq(client_cmd(c, ".stmt_prepare SELECT * FROM t_shape"), "ok");
+    cr_assert_str_eq(client_cmd(c, ".stmt_execute"), "ok 1");
+    cr_assert_eq(client_finish(c, NULL), 0);
+}

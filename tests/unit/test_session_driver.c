@@ -179,10 +179,15 @@ static const char *getenv_none(const char *name)
 }
 
 static const char *pending_sql;
+static bool out_of_sync; /* the library refuses the next send itself */
 static bool f_send(void *c, const char *sql, size_t len)
 {
-    (void)c;
     (void)len;
+    if (out_of_sync) {
+        out_of_sync = false;
+        ((struct fake_conn *)c)->error = 2014; /* commands out of sync: nothing sent, the link intact */
+        return false;
+    }
     pending_sql = sql;
     return true;
 }
@@ -288,6 +293,16 @@ Test(driver, write_lost_after_send_is_reported_never_repeated)
     cr_assert_str_eq(conn.log, "run INSERT INTO t VALUES (1);reconnect;");
     cr_assert_eq(query("SELECT 1"), 0);
     cr_assert_str_eq(conn.log, "run SELECT 1;");
+}
+
+Test(driver, a_send_the_library_refuses_is_reported_the_link_untouched)
+{
+    out_of_sync = true;
+    cr_assert_eq(query("SELECT 1"), 1);
+    cr_assert_eq(conn.error, 2014);
+    cr_assert_str_eq(conn.log, "", "no reconnect, nothing sent: %s", conn.log);
+    cr_assert_eq(conn.thread, 1);
+    cr_assert_eq(query("SELECT 1"), 0);
 }
 
 Test(driver, two_step_path_resends_a_read)

@@ -229,22 +229,36 @@ Test(guard, a_statement_refused_before_the_close_is_not_sent_again)
 }
 
 /* A failed send: the server never got the whole statement, so whatever it
- * is may go again; unless it is long enough to have been refused for its
- * size. */
-Test(guard, a_statement_that_died_while_sent_goes_again_unless_long)
+ * is may go again; a long one only if the server's max_allowed_packet
+ * takes it (it may be the reason the server closed the connection). */
+Test(guard, a_statement_that_died_while_sent_goes_again_if_it_fits)
 {
     struct session_guard g = {0};
-    struct guard_decision d = after(&g, &write_c, lost_while_sending(GUARD_RESEND_UNSENT_MAX));
+    struct guard_decision d = after(&g, &write_c, lost_while_sending(GUARD_RESEND_SIZE_UNCHECKED));
     cr_assert_eq(d.action, GUARD_RECONNECT_AND_RETRY, "never reached the server: a write too");
     cr_assert_eq(d.reason, REASON_SEND_FAILED);
-    d = after(&g, &read_c, lost_while_sending(GUARD_RESEND_UNSENT_MAX + 1));
-    cr_assert_eq(d.action, GUARD_REPORT, "max_allowed_packet would refuse it again");
-    cr_assert_eq(d.reason, REASON_TOO_BIG_TO_RESEND);
-    struct statement_result r = lost_while_sending(10);
+    cr_assert_not(d.only_if_it_fits);
+    d = after(&g, &read_c, lost_while_sending(GUARD_RESEND_SIZE_UNCHECKED + 1));
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_RETRY);
+    cr_assert(d.only_if_it_fits, "max_allowed_packet may have refused it");
+    struct statement_result r = lost(IDLE_STATUS, QUICK, false);
+    r.length = 100000;
+    d = after(&g, &read_c, r);
+    cr_assert(d.only_if_it_fits, "after the send too: the refusal can read as a reset");
+    r = lost_while_sending(10);
     r.status_before = IN_TRANS;
     d = after(&g, &write_c, r);
     cr_assert_eq(d.action, GUARD_REPORT, "inside a transaction the transaction is lost either way");
     cr_assert(g.lost_transaction);
+}
+
+Test(guard, fits_packet)
+{
+    cr_assert(guard_fits_packet(1023, "1024"));
+    cr_assert_not(guard_fits_packet(1024, "1024"), "the command byte counts");
+    cr_assert(guard_fits_packet(200000, "16777216"));
+    cr_assert_not(guard_fits_packet(10, NULL), "unknown: not sent again");
+    cr_assert_not(guard_fits_packet(10, "lots"));
 }
 
 /* Point 3: with autocommit off the first statement opens the transaction. */
@@ -309,6 +323,21 @@ Test(guard, unrestorable_state_is_reported_once)
     cr_assert_eq(d.action, GUARD_REPORT, "a read is not sent again when state was lost");
     cr_assert_eq(d.reason, REASON_SESSION_STATE);
     cr_assert_eq(g.unrestorable, 0);
+}
+
+/* With MYSQL_OPT_RECONNECT the application accepted that a reconnect
+ * loses session state: what the library would lose silently is not
+ * reported; a transaction is still never continued outside itself. */
+Test(guard, an_application_that_asked_for_the_library_s_reconnect_accepted_state_loss)
+{
+    struct session_guard g = {.state_loss_accepted = true};
+    after(&g, &temp_c, ok());
+    struct guard_decision d = guard_before_statement(&g, &read_c, REASON_PEER_CLOSED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND);
+    d = guard_before_statement(&g, &prior_c, REASON_PEER_CLOSED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_RECONNECT_AND_SEND);
+    d = guard_before_statement(&g, &write_c, REASON_PEER_CLOSED, IN_TRANS);
+    cr_assert_eq(d.action, GUARD_FAIL, "but a transaction is never split");
 }
 
 Test(guard, released_state_no_longer_blocks)
@@ -481,4 +510,30 @@ Test(guard, rollback_on_repaired_connection_is_just_sent)
     cr_assert_eq(d.action, GUARD_SEND);
     after(&g, &rollback_c, ok());
     cr_assert_not(g.lost_transaction, "the ROLLBACK ended it");
+}
+
+Test(guard, what_a_peek_means)
+{
+    cr_assert_eq(guard_peek_verdict(CHECK_PEEK, PEER_QUIET), PEEK_ALIVE);
+    cr_assert_eq(guard_peek_verdict(CHECK_PEEK, PEER_CLOSED), PEEK_DEAD);
+    cr_assert_eq(guard_peek_verdict(CHECK_PEEK, PEER_SENT_DATA), PEEK_PING, "TLS may have a record unread");
+    cr_assert_eq(guard_peek_verdict(CHECK_PEEK_AND_PING, PEER_QUIET), PEEK_PING, "idle: silent drops");
+    cr_assert_eq(guard_peek_verdict(CHECK_PEEK_AND_PING, PEER_CLOSED), PEEK_DEAD, "no ping needed");
+}
+
+Test(guard, a_statement_whose_text_is_not_kept)
+{
+    struct statement_class c = read_c;
+    guard_text_not_kept(&c);
+    cr_assert_not(c.retry_safe, "cannot be sent again");
+    cr_assert_eq(c.creates, 0u);
+    c = set_c;
+    guard_text_not_kept(&c);
+    cr_assert_eq(c.creates, STATE_UNREPLAYABLE_SETTINGS, "a SET not recorded: its loss is reported");
+}
+
+Test(guard, a_reconnected_session_that_differs_is_not_handed_out)
+{
+    cr_assert(guard_may_use_reconnected(true));
+    cr_assert_not(guard_may_use_reconnected(false));
 }
