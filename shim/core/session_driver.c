@@ -267,6 +267,8 @@ static bool restore_session(struct gs_connection *c, void *conn, bool autocommit
     return ok;
 }
 
+static bool link_lost(struct gs_connection *c, void *conn);
+
 /* Rebuilds the connection inside the application's handle, then restores
  * autocommit and the replayed settings. Attempts back off with jitter
  * until `budget_ns` is spent (a budget of 0: one attempt). On failure the
@@ -288,12 +290,30 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
         uint64_t now = env->precise_ns();
         uint64_t remaining_s = now < deadline ? (deadline - now + NS_PER_S - 1) / NS_PER_S : 1;
         struct reconnect_request request = {(unsigned)(remaining_s ? remaining_s : 1)};
-        if (SHIM_REAL_CALL(ops->reconnect_once(conn, c->backend, &request)))
-            break;
+        bool transient;
         struct error_snapshot err;
-        ops->save_error(conn, &err);
+        if (SHIM_REAL_CALL(ops->reconnect_once(conn, c->backend, &request))) {
+            c->generation++; /* server-side prepared statements are gone */
+            link_start(c, conn);
+            bool restored = restore_session(c, conn, autocommit);
+            guard_link_replaced(&c->guard);
+            enum restore_verdict verdict = guard_after_restore(restored, !restored && link_lost(c, conn));
+            if (verdict == RESTORE_USE)
+                break;
+            /* Closed, so that the next statement tries again (and fails
+             * the same way if the setting is now refused). */
+            ops->save_error(conn, &err);
+            ops->drop_link(conn);
+            driver_log(conn, "reconnected, but restoring the session failed: error %u %s%s", err.code, err.message,
+                       verdict == RESTORE_TRY_AGAIN ? " (the fresh connection died)" : "");
+            ops->set_error(conn, &err);
+            transient = verdict == RESTORE_TRY_AGAIN;
+        } else {
+            ops->save_error(conn, &err);
+            transient = guard_is_transient_connect_error(err.code);
+        }
         now = env->precise_ns();
-        if (!guard_is_transient_connect_error(err.code) || now >= deadline) {
+        if (!transient || now >= deadline) {
             driver_log(conn, "reconnect failed (%s): error %u %s, after %u attempts in %.1f ms",
                        guard_reason_text(why), err.code, err.message, attempt + 1,
                        (double)(now - started) / 1e6);
@@ -303,16 +323,6 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
         env->sleep_ns(pause < deadline - now ? pause : deadline - now);
     }
 
-    c->generation++; /* server-side prepared statements are gone */
-    link_start(c, conn);
-    bool restored = restore_session(c, conn, autocommit);
-    guard_link_replaced(&c->guard);
-    if (!guard_may_use_reconnected(restored)) {
-        /* Closed, so that the next statement tries again (and fails the
-         * same way if the setting is now refused). */
-        ops->drop_link(conn);
-        return false;
-    }
     /* What mysql_insert_id() said before is what it still says. */
     ops->set_insert_id(conn, client_insert_id);
     if (renew_session)

@@ -47,11 +47,13 @@ void guard_text_not_kept(struct statement_class *c)
         c->creates |= STATE_UNREPLAYABLE_SETTINGS;
 }
 
-bool guard_may_use_reconnected(bool restored)
+enum restore_verdict guard_after_restore(bool restored, bool link_lost)
 {
     /* Never hand out a connection whose session differs from what the
      * application set up. */
-    return restored;
+    if (restored)
+        return RESTORE_USE;
+    return link_lost ? RESTORE_TRY_AGAIN : RESTORE_GIVE_UP;
 }
 
 static struct guard_decision decide(enum guard_action action, enum guard_reason reason)

@@ -151,11 +151,17 @@ enum peek_verdict guard_peek_verdict(enum liveness_check check, enum peer_state 
  * recorded for the replay, so its session is then unrestorable. */
 void guard_text_not_kept(struct statement_class *c);
 
-/* A reconnect succeeded; `restored`: the session the application set up
- * (autocommit, settings, LAST_INSERT_ID) was put back. False: the fresh
- * connection must not be handed out (its session differs): drop it, so
- * that the next statement tries again. */
-bool guard_may_use_reconnected(bool restored);
+/* A reconnect succeeded and the session was restored on it, or not.
+ * The fresh connection is handed out only with the session the application
+ * set up (autocommit, settings, LAST_INSERT_ID). A restore that failed
+ * because the fresh link died under it (`link_lost`: a killer, a restart)
+ * is one more failed attempt; one the server refused is final. */
+enum restore_verdict {
+    RESTORE_USE,       /* hand out the fresh connection */
+    RESTORE_TRY_AGAIN, /* drop it; another attempt, within the budget */
+    RESTORE_GIVE_UP,   /* drop it; the statement fails (the next tries again) */
+};
+enum restore_verdict guard_after_restore(bool restored, bool link_lost);
 
 /* Before a statement. `dead_reason` is REASON_NONE when the handle looks
  * alive, else why it is known dead. `server_status`: the GS_STATUS_* bits

@@ -534,6 +534,7 @@ Test(guard, a_statement_whose_text_is_not_kept)
 
 Test(guard, a_reconnected_session_that_differs_is_not_handed_out)
 {
-    cr_assert(guard_may_use_reconnected(true));
-    cr_assert_not(guard_may_use_reconnected(false));
+    cr_assert_eq(guard_after_restore(true, false), RESTORE_USE);
+    cr_assert_eq(guard_after_restore(false, false), RESTORE_GIVE_UP, "a refused setting is final");
+    cr_assert_eq(guard_after_restore(false, true), RESTORE_TRY_AGAIN, "the fresh link died under the restore");
 }
