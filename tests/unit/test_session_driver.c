@@ -34,6 +34,8 @@ struct fake_conn {
     int client_fd, server_fd; /* a socketpair: closing server_fd is the KILL */
     bool dropped, in_txn, autocommit;
     int refuse_connects;   /* the next N reconnects fail with connect_error */
+    int replays_die;       /* the next N replays: the fresh link dies under them */
+    int replays_refused;   /* the next N replays: the server refuses the setting */
     unsigned long long insert_id;
     unsigned connect_error;
     unsigned error;
@@ -145,7 +147,20 @@ static bool f_set_autocommit(void *c, bool on)
 static bool f_run_sql(void *c, const char *sql, size_t len)
 {
     (void)len;
-    note(c, "replay %s;", sql);
+    struct fake_conn *f = c;
+    note(f, "replay %s;", sql);
+    if (f->replays_die > 0) {
+        f->replays_die--;
+        server_kills_at_once(f); /* a killer strikes the fresh connection */
+        f->dropped = true;
+        f->error = GS_ER_SERVER_LOST;
+        return false;
+    }
+    if (f->replays_refused > 0) {
+        f->replays_refused--;
+        f->error = 1231; /* ER_WRONG_VALUE_FOR_VAR: the link lives */
+        return false;
+    }
     return true;
 }
 
@@ -257,6 +272,28 @@ Test(driver, reconnect_restores_autocommit_and_replays_settings)
     server_kills(&conn);
     cr_assert_eq(query("SELECT 1"), 0);
     cr_assert_str_eq(conn.log, "reconnect;autocommit=0;replay SET SESSION sql_mode = 'ANSI';run SELECT 1;");
+}
+
+Test(driver, a_fresh_connection_that_dies_during_the_restore_is_one_more_attempt)
+{
+    cr_assert_eq(query("SET SESSION sql_mode = 'ANSI'"), 0);
+    conn.replays_die = 1;
+    server_kills(&conn);
+    cr_assert_eq(query("INSERT INTO t VALUES (1)"), 0, "error %u", conn.error);
+    cr_assert_str_eq(conn.log, "reconnect;replay SET SESSION sql_mode = 'ANSI';"
+                               "reconnect;replay SET SESSION sql_mode = 'ANSI';run INSERT INTO t VALUES (1);");
+}
+
+Test(driver, a_setting_the_fresh_server_refuses_fails_the_statement_unsent)
+{
+    cr_assert_eq(query("SET SESSION sql_mode = 'ANSI'"), 0);
+    conn.replays_refused = 1;
+    server_kills(&conn);
+    cr_assert_eq(query("INSERT INTO t VALUES (1)"), 1);
+    cr_assert_eq(conn.error, 1231, "the server's refusal, as the application would read it");
+    cr_assert_str_eq(conn.log, "reconnect;replay SET SESSION sql_mode = 'ANSI';");
+    cr_assert(conn.dropped, "the fresh connection is not handed out");
+    cr_assert_eq(query("INSERT INTO t VALUES (1)"), 0, "the next statement tries again");
 }
 
 Test(driver, lost_transaction_fails_until_rollback_then_works)
