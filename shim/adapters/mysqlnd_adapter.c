@@ -92,6 +92,8 @@ static struct {
     func_mysqlnd_stmt__execute statement_execute;
     func_mysqlnd_stmt__dtor stmt_dtor;
     func_mysqlnd_stmt__free_stmt_result stmt_free_result;
+    func_mysqlnd_stmt__reset stmt_reset;
+    func_mysqlnd_stmt__send_long_data stmt_send_long_data;
 } real;
 
 static struct real_symbol real_mysqlnd_connection_init = REAL_SYMBOL(mysqlnd_connection_init, NULL);
@@ -797,10 +799,51 @@ static enum_func_status hook_stmt_execute(MYSQLND_STMT *stmt)
     return STATUS(ok);
 }
 
+/* A statement prepared on a connection that has died since died with it
+ * on the server: its number means nothing on the new connection, or names
+ * another statement there (Oracle MySQL numbers statements per connection
+ * from 1, MariaDB server-wide). mysqlnd sends no COM_STMT_CLOSE for a
+ * statement numbered 0. Without this, PDO's freeing of a statement
+ * prepared before a KILL closed the one just prepared on the fresh
+ * connection: "1243 Unknown prepared statement handler (1)". */
 static enum_func_status hook_stmt_dtor(MYSQLND_STMT *stmt, bool implicit)
 {
+    const struct gs_connection *gc = driver_find(stmt_conn(stmt));
+    if (gc != NULL && driver_stmt_stale(gc, stmt))
+        stmt->data->stmt_id = 0;
     driver_stmt_close(stmt);
     return real.stmt_dtor(stmt, implicit);
+}
+
+/* COM_STMT_RESET and COM_STMT_SEND_LONG_DATA name the statement by its
+ * number too: a stale one is prepared again first, on the fresh
+ * connection, so that they reach the application's statement. Long data
+ * cannot be sent twice: the execute that follows it is never resent. */
+static bool refresh_stale(MYSQLND_STMT *stmt)
+{
+    MYSQLND_CONN_DATA *c = stmt_conn(stmt);
+    struct gs_connection *gc = driver_find(c);
+    if (gc == NULL || driver_stmt_refresh(gc, c, stmt))
+        return true;
+    stmt_take_connection_error(stmt, c);
+    return false;
+}
+
+static enum_func_status hook_stmt_reset(MYSQLND_STMT *const stmt)
+{
+    if (!refresh_stale(stmt))
+        return FAIL;
+    return real.stmt_reset(stmt);
+}
+
+static enum_func_status hook_stmt_send_long_data(MYSQLND_STMT *const stmt, unsigned int param, const char *const data,
+                                                 zend_ulong length)
+{
+    if (!refresh_stale(stmt))
+        return FAIL;
+    if (driver_find(stmt_conn(stmt)) != NULL)
+        driver_stmt_note_long_data(stmt);
+    return real.stmt_send_long_data(stmt, param, data, length);
 }
 
 /* ---- installing the hooks ---- */
@@ -845,6 +888,8 @@ static void install_hooks(void)
     real.statement_execute = stmt->execute;
     real.stmt_dtor = stmt->dtor;
     real.stmt_free_result = stmt->free_stmt_result;
+    real.stmt_reset = stmt->reset;
+    real.stmt_send_long_data = stmt->send_long_data;
 
     /* The tables are global and every object points to them: patching
      * them in place covers connections that already exist. */
@@ -862,6 +907,8 @@ static void install_hooks(void)
     stmt->prepare = hook_stmt_prepare;
     stmt->execute = hook_stmt_execute;
     stmt->dtor = hook_stmt_dtor;
+    stmt->reset = hook_stmt_reset;
+    stmt->send_long_data = hook_stmt_send_long_data;
 }
 
 EXPORT MYSQLND *mysqlnd_connection_init(const size_t client_flags, const bool persistent,

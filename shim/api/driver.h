@@ -38,7 +38,7 @@ struct gs_connection *driver_attach(void *conn, const struct connection_ops *ops
  * library, the shim disabled). Lock-free; allocates nothing. */
 struct gs_connection *driver_find(void *conn);
 /* The application closes the handle: forget it. */
-void driver_detach(void *conn);
+void driver_detach(const void *conn);
 /* The adapter's part of the state (connection_ops.backend_size bytes). */
 void *driver_backend(struct gs_connection *c);
 /* The application closed or killed its own connection (mysqli::kill of
@@ -56,7 +56,7 @@ void driver_reconnect_option(struct gs_connection *c, bool on);
 /* The application reads the server's answers itself (libmariadb's
  * MARIADB_OPT_SKIP_READ_RESPONSE): while it does, every call on `conn`
  * passes straight through. */
-void driver_application_reads_answers(void *conn, bool on);
+void driver_application_reads_answers(const void *conn, bool on);
 
 /* ---- statements ---- */
 
@@ -105,15 +105,15 @@ bool driver_stmt_prepare(struct gs_connection *c, void *conn, void *stmt, const 
  * sent twice. `real` executes it. */
 bool driver_stmt_execute(struct gs_connection *c, void *conn, void *stmt, real_call real, void *arg);
 /* The statement is prepared under an older connection of `c`. */
-bool driver_stmt_stale(const struct gs_connection *c, void *stmt);
+bool driver_stmt_stale(const struct gs_connection *c, const void *stmt);
 /* Prepares a stale statement again now (before long data is sent). */
 bool driver_stmt_refresh(struct gs_connection *c, void *conn, void *stmt);
 /* Long data was sent for the next execute: it cannot be sent again. */
-void driver_stmt_note_long_data(void *stmt);
+void driver_stmt_note_long_data(const void *stmt);
 /* The adapter's part of a statement's record, or NULL if it has none. */
-void *driver_stmt_backend(void *stmt);
+void *driver_stmt_backend(const void *stmt);
 /* The application closes the statement. */
-void driver_stmt_close(void *stmt);
+void driver_stmt_close(const void *stmt);
 
 /* ---- the log ---- */
 

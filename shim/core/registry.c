@@ -142,8 +142,11 @@ bool registry_insert(struct registry *r, const void *key, void *value)
     struct slot *s = r->current ? find(r->current, k) : NULL;
     if (s != NULL)
         __atomic_store_n(&s->value, value, __ATOMIC_RELEASE);
-    else if ((ok = make_room(r)))
-        put(r->current, k, value);
+    else {
+        ok = make_room(r);
+        if (ok)
+            put(r->current, k, value);
+    }
     pthread_mutex_unlock(&registry_lock);
     return ok;
 }

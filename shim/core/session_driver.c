@@ -135,7 +135,7 @@ void driver_reconnect_option(struct gs_connection *c, bool on)
     c->guard.state_loss_accepted = on;
 }
 
-void driver_application_reads_answers(void *conn, bool on)
+void driver_application_reads_answers(const void *conn, bool on)
 {
     if (shim_in_real_call() || conn == NULL || !shim_is_initialized())
         return;
@@ -144,7 +144,7 @@ void driver_application_reads_answers(void *conn, bool on)
         c->aside = on ? c->aside | ASIDE_READS_ANSWERS : c->aside & ~ASIDE_READS_ANSWERS;
 }
 
-void driver_detach(void *conn)
+void driver_detach(const void *conn)
 {
     /* Inside a real call this is the library closing the old connection of
      * a handle it reconnects in place: its record must stay. */
@@ -159,6 +159,8 @@ void driver_detach(void *conn)
     free(c);
 }
 
+/* Not const: it hands out the adapter's part of c, which the adapter writes. */
+// cppcheck-suppress constParameterPointer
 void *driver_backend(struct gs_connection *c)
 {
     return c->backend;

@@ -75,7 +75,17 @@ static void lose_transaction(struct session_guard *g, const struct statement_cla
     g->xa_survives = g->xa == XA_PREPARED || c->kind == STMT_XA_PREPARE;
 }
 
-static struct guard_decision before_lost_transaction(struct session_guard *g, const struct statement_class *c,
+/* A transaction is open on the session. The server's status says so, but
+ * for one case: after XA PREPARE, Oracle MySQL detaches the prepared
+ * transaction from the session and clears SERVER_STATUS_IN_TRANS (MariaDB
+ * keeps it set until XA COMMIT or XA ROLLBACK). goneshim's own record of
+ * the XA statements covers both. */
+static bool transaction_open(const struct session_guard *g, unsigned server_status)
+{
+    return (server_status & GS_STATUS_IN_TRANS) != 0 || g->xa != XA_NONE;
+}
+
+static struct guard_decision before_lost_transaction(const struct session_guard *g, const struct statement_class *c,
                                                      enum guard_reason dead_reason)
 {
     enum guard_action go = dead_reason == REASON_NONE ? GUARD_SEND : GUARD_RECONNECT_AND_SEND;
@@ -115,7 +125,7 @@ struct guard_decision guard_before_statement(struct session_guard *g,
     if (dead_reason == REASON_NONE)
         return decide(GUARD_SEND, REASON_NONE);
 
-    if (server_status & GS_STATUS_IN_TRANS) {
+    if (transaction_open(g, server_status)) {
         /* The server rolled the transaction back when the connection went.
          * A ROLLBACK now has nothing left to undo: give a fresh connection
          * (unless a prepared XA transaction lives on: the rule above). */
@@ -278,7 +288,7 @@ struct guard_decision guard_after_statement(struct session_guard *g,
             return decide(GUARD_REPORT, REASON_COMMIT_UNKNOWN);
         return decide(GUARD_REPORT, REASON_LOST_TRANSACTION);
     }
-    if (r->status_before & GS_STATUS_IN_TRANS) {
+    if (transaction_open(g, r->status_before)) {
         if (is_rollback(c) && g->xa != XA_PREPARED && !r->retried)
             return decide(GUARD_RECONNECT_AND_RETRY, REASON_ROLLBACK_OF_LOST);
         lose_transaction(g, c);

@@ -30,7 +30,7 @@
 
 static struct registry statements;
 
-static struct gs_statement *record_of(void *stmt)
+static struct gs_statement *record_of(const void *stmt)
 {
     if (shim_in_real_call() || stmt == NULL || !shim_is_initialized())
         return NULL;
@@ -47,7 +47,7 @@ static void statement_free(struct gs_statement *st)
 
 /* The record of `stmt`, created if needed; NULL when out of memory (the
  * statement then runs unprotected, as a write). */
-static struct gs_statement *record_for(void *stmt, const struct statement_ops *ops)
+static struct gs_statement *record_for(const void *stmt, const struct statement_ops *ops)
 {
     struct gs_statement *st = registry_lookup(&statements, stmt);
     if (st != NULL && st->ops == ops)
@@ -177,7 +177,7 @@ static bool is_stale(const struct gs_connection *c, const struct gs_statement *s
     return st != NULL && st->application_epoch == c->application_epoch && st->generation != c->generation;
 }
 
-bool driver_stmt_stale(const struct gs_connection *c, void *stmt)
+bool driver_stmt_stale(const struct gs_connection *c, const void *stmt)
 {
     return is_stale(c, record_of(stmt));
 }
@@ -191,20 +191,20 @@ bool driver_stmt_refresh(struct gs_connection *c, void *conn, void *stmt)
     return SHIM_REAL_CALL(prepare_again(c, st, stmt));
 }
 
-void driver_stmt_note_long_data(void *stmt)
+void driver_stmt_note_long_data(const void *stmt)
 {
     struct gs_statement *st = record_of(stmt);
     if (st != NULL)
         st->long_data_sent = true;
 }
 
-void *driver_stmt_backend(void *stmt)
+void *driver_stmt_backend(const void *stmt)
 {
     struct gs_statement *st = record_of(stmt);
     return st != NULL ? st->backend : NULL;
 }
 
-void driver_stmt_close(void *stmt)
+void driver_stmt_close(const void *stmt)
 {
     if (shim_in_real_call() || stmt == NULL || !shim_is_initialized())
         return;

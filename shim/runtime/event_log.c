@@ -48,7 +48,7 @@ static void write_line(int fd, const char *fmt, va_list ap, bool with_prefix)
         struct timeval tv;
         struct tm tm;
         gettimeofday(&tv, NULL);
-        gmtime_r(&tv.tv_sec, &tm);
+        (void)gmtime_r(&tv.tv_sec, &tm); /* cannot fail for the time of day */
         n = (size_t)snprintf(line, sizeof line, "goneshim[%ld] %04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
                              (long)getpid(), tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                              tm.tm_hour, tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));

@@ -133,7 +133,11 @@ enum fn_class {
  * function only costs a read its resend.
  * Arity: the builtin takes min_args..max_args arguments; called with
  * another count the name resolves to a stored function (MariaDB's POINT,
- * with one argument). ANY_ARGS: no limit. */
+ * with one argument). ANY_ARGS: no limit.
+ * Removal: mysql_until, the first MySQL version where the builtin is gone
+ * again (0: it is not). MySQL 9.7.4 has no MD5, SHA or SHA1 (measured:
+ * "SELECT MD5('a')" looks for a stored function); 8.4 has them; the versions
+ * between were not tried, so they count as without them. */
 #define ANY_ARGS 255
 
 struct word_entry {
@@ -142,7 +146,7 @@ struct word_entry {
     unsigned char kw; /* enum keyword */
     unsigned char fn; /* enum fn_class */
     unsigned char min_args, max_args;
-    unsigned mariadb_since, mysql_since;
+    unsigned mariadb_since, mysql_since, mysql_until;
 };
 
 /* The search key of a name: its length in the top byte, then its first 7
@@ -155,12 +159,14 @@ struct word_entry {
      (WORD_CH(n, 2) << 32) | (WORD_CH(n, 3) << 24) | (WORD_CH(n, 4) << 16) | (WORD_CH(n, 5) << 8) | \
      WORD_CH(n, 6))
 
-#define ENTRY(n, kw, fn, lo, hi, ma, my) {WORD_KEY(n), n, kw, fn, lo, hi, ma, my}
+#define ENTRY(n, kw, fn, lo, hi, ma, my) {WORD_KEY(n), n, kw, fn, lo, hi, ma, my, 0}
 #define K(n, kw, fn) ENTRY(n, kw, fn, 0, ANY_ARGS, 1, 1)
 /* A builtin of both flavours, every version. */
 #define F(n) ENTRY(n, KW_NONE, FN_PURE, 0, ANY_ARGS, 1, 1)
 /* A builtin since these versions of MariaDB and MySQL (0: not there). */
 #define FV(n, ma, my) ENTRY(n, KW_NONE, FN_PURE, 0, ANY_ARGS, ma, my)
+/* A builtin of both, but gone from MySQL since version `until`. */
+#define F_MYSQL_UNTIL(n, until) {WORD_KEY(n), n, KW_NONE, FN_PURE, 0, ANY_ARGS, 1, 1, until}
 /* A builtin of both, with this many arguments only. */
 #define FA(n, lo, hi) ENTRY(n, KW_NONE, FN_PURE, lo, hi, 1, 1)
 #define S(n) ENTRY(n, KW_NONE, FN_SYNTAX, 0, ANY_ARGS, 1, 1)
@@ -223,12 +229,12 @@ static const struct word_entry functions[] = {
     /* 2 */ S("BY"), F("IF"), S("IN"), F("LN"), S("ON"), F("PI"),
     /* 3 */ F("ABS"), S("ALL"), S("ANY"), F("AVG"), F("BIN"), S("BIT"), F("COS"), F("COT"),
             F("DAY"), S("DEC"), S("DIV"), F("ELT"), F("EXP"), F("HEX"), S("INT"), S("KEY"),
-            WINDOW("LAG"), F("LOG"), F("MAX"), F("MD5"), F("MID"), F("MIN"), F("MOD"), S("NOT"),
-            F("NOW"), F("OCT"), F("ORD"), F("POW"), S("ROW"), F("SHA"), F("SIN"), F("STD"),
+            WINDOW("LAG"), F("LOG"), F("MAX"), F_MYSQL_UNTIL("MD5", 90000), F("MID"), F("MIN"), F("MOD"), S("NOT"),
+            F("NOW"), F("OCT"), F("ORD"), F("POW"), S("ROW"), F_MYSQL_UNTIL("SHA", 90000), F("SIN"), F("STD"),
             F("SUM"), F("TAN"), S("XOR"),
     /* 4 */ F("ACOS"), F("ASIN"), F("ATAN"), S("CASE"), F("CAST"), F("CEIL"), F("CHAR"), F("CONV"),
             F("DATE"), S("ELSE"), F("HOUR"), WINDOW("LEAD"), F("LEFT"), S("LIKE"),
-            F("LOG2"), F("LPAD"), S("OVER"), F("RAND"), WINDOW("RANK"), S("REAL"), F("RPAD"), F("SHA1"),
+            F("LOG2"), F("LPAD"), S("OVER"), F("RAND"), WINDOW("RANK"), S("REAL"), F("RPAD"), F_MYSQL_UNTIL("SHA1", 90000),
             F("SHA2"), F("SIGN"), S("SOME"), F("SQRT"), F("ST_X"), F("ST_Y"), S("THEN"), F("TIME"),
             F("TRIM"), F("USER"), F("UUID"), F("WEEK"), S("WHEN"), F("YEAR"),
     /* 5 */ F("ASCII"), F("ATAN2"), F("COUNT"), F("CRC32"), S("CROSS"), F("FIELD"), S("FIXED"),
@@ -413,7 +419,7 @@ static const struct word_entry *search(const struct word_entry *table, size_t co
 enum {
     P_OTHER = 0, /* not a word, not '(' (KW_NONE is never stored) */
     P_WORD = 250, /* a word that is not one of enum keyword */
-    P_LPAREN,
+    P_LPAREN = 251,
 };
 
 #define PREFIX_MAX 8
@@ -506,6 +512,8 @@ static bool available(const struct word_entry *e, const struct server_profile *s
     unsigned since = server->flavour == SERVER_MARIADB ? e->mariadb_since
                      : server->flavour == SERVER_MYSQL ? e->mysql_since
                                                        : 0;
+    if (server->flavour == SERVER_MYSQL && e->mysql_until != 0 && server->version >= e->mysql_until)
+        return false;
     return since != 0 && server->version >= since;
 }
 

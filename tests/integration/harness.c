@@ -79,6 +79,27 @@ long long admin_long(const char *fmt, ...)
     return v;
 }
 
+long long admin_status(const char *name)
+{
+    MYSQL *m = admin();
+    char sql[160];
+    snprintf(sql, sizeof sql, "SHOW GLOBAL STATUS LIKE '%s'", name);
+    if (mysql_query(m, sql) != 0)
+        cr_assert_fail("admin: %s: %s", sql, mysql_error(m));
+    MYSQL_RES *res = mysql_store_result(m);
+    MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+    long long v = row && row[1] ? atoll(row[1]) : -1;
+    mysql_free_result(res);
+    cr_assert_geq(v, 0, "no status counter %s", name);
+    return v;
+}
+
+bool server_is_mysql(void)
+{
+    const char *f = getenv("GONESHIM_TEST_SERVER_FLAVOR");
+    return f != NULL && strcmp(f, "mysql") == 0;
+}
+
 static pid_t load_pids[16];
 static int load_count;
 
@@ -173,11 +194,24 @@ static void *killer_loop(void *unused)
     while (killer_running) {
         unsigned long ids[512];
         int n = 0;
-        char list[256];
-        snprintf(list, sizeof list,
-                 "SELECT id FROM information_schema.processlist WHERE user = 'goneshim_app' "
-                 "AND command = 'Sleep' AND time_ms BETWEEN %d AND %d", KILLER_MIN_IDLE_MS,
-                 killer_max_idle_ms);
+        char list[768];
+        if (server_is_mysql())
+            /* MySQL's processlist counts idle time in whole seconds; its
+             * performance schema has the end of each connection's last
+             * statement, and the start of this one, in picoseconds. */
+            snprintf(list, sizeof list,
+                     "SELECT t.processlist_id FROM performance_schema.threads t "
+                     "JOIN performance_schema.events_statements_current e ON e.thread_id = t.thread_id "
+                     "WHERE t.processlist_user = 'goneshim_app' AND t.processlist_command = 'Sleep' "
+                     "AND e.timer_end IS NOT NULL AND ((SELECT timer_start FROM "
+                     "performance_schema.events_statements_current WHERE thread_id = PS_CURRENT_THREAD_ID()) "
+                     "- e.timer_end) BETWEEN %d * 1000000000 AND %d * 1000000000",
+                     KILLER_MIN_IDLE_MS, killer_max_idle_ms);
+        else
+            snprintf(list, sizeof list,
+                     "SELECT id FROM information_schema.processlist WHERE user = 'goneshim_app' "
+                     "AND command = 'Sleep' AND time_ms BETWEEN %d AND %d", KILLER_MIN_IDLE_MS,
+                     killer_max_idle_ms);
         if (mysql_query(m, list) == 0) {
             MYSQL_RES *res = mysql_store_result(m);
             MYSQL_ROW row;

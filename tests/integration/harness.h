@@ -12,6 +12,12 @@
 /* ---- the admin side (plain libmariadb, in the test process) ---- */
 void admin_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long long admin_long(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A global status counter (SHOW GLOBAL STATUS: the same on both servers,
+ * where information_schema.global_status is MariaDB's only). */
+long long admin_status(const char *name);
+/* The test server is Oracle MySQL (scripts/test-server with
+ * GONESHIM_TEST_MYSQL_ROOT), not MariaDB. */
+bool server_is_mysql(void);
 /* KILL a connection, wait until the server has really closed it, and
  * leave its client idle for a moment more (the field's idle connection). */
 void kill_and_wait(unsigned long id);

@@ -71,7 +71,9 @@ Test(application_intent, killing_the_own_connection_stays_killed, .timeout = 60)
     struct client *c = client_start(WITH_SHIM, NULL);
     cr_assert_str_eq(client_cmd(c, ".connect tcp"), "ok");
     const char *a = client_cmd(c, "KILL %lu", client_id(c));
-    cr_assert(is_connection_error(a), "KILL of the own connection: %s", a);
+    /* MySQL answers its own KILL with "interrupted" before it closes. */
+    cr_assert(is_connection_error(a) || (server_is_mysql() && starts_with(a, "err 1317 ")),
+              "KILL of the own connection: %s", a);
     a = client_cmd(c, "SELECT 2");
     cr_assert(is_connection_error(a), "goneshim reconnected a connection the application killed: %s", a);
     cr_assert_eq(client_finish(c, NULL), 0);

@@ -102,15 +102,20 @@ Test(session_values, a_setting_in_force_is_replayed_not_its_text, .timeout = 60)
     admin_exec("INSERT INTO t_quotes VALUES (5, 5)");
     struct client *c = client_start(WITH_SHIM, NULL);
     cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
-    cr_assert_str_eq(client_cmd(c, "SET sql_mode = 'STRICT_TRANS_TABLES'"), "ok affected=0");
+    /* Strict mode with the three modes MySQL wants with it: without them
+     * MySQL warns (3135), and the value of a SET that left warnings is
+     * not read back (the read would erase them): its loss is reported. */
+    cr_assert_str_eq(client_cmd(c, "SET sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+                                   "ERROR_FOR_DIVISION_BY_ZERO'"),
+                     "ok affected=0");
     cr_assert_str_eq(client_cmd(c, "SET sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')"), "ok affected=0");
-    cr_assert_str_eq(client_cmd(c, "SET sql_mode = CONCAT(@@sql_mode, ',NO_ZERO_DATE')"), "ok affected=0");
+    cr_assert_str_eq(client_cmd(c, "SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')"), "ok affected=0");
     cr_assert_str_eq(client_cmd(c, "SET SESSION max_join_size = @@max_join_size DIV 2"), "ok affected=0");
     cr_assert_str_eq(client_cmd(c, ".affected"), "ok 0", "reading the value back changed nothing visible");
     char before[1024];
     snprintf(before, sizeof before, "%s", client_cmd(c, "SELECT @@sql_mode, @@max_join_size"));
     cr_assert(strstr(before, "STRICT_TRANS_TABLES") && strstr(before, "ANSI_QUOTES") &&
-                  strstr(before, "NO_ZERO_DATE"),
+                  strstr(before, "NO_BACKSLASH_ESCAPES"),
               "%s", before);
     kill_and_wait(client_id(c));
     cr_assert_str_eq(client_cmd(c, "SELECT @@sql_mode, @@max_join_size"), before);

@@ -437,6 +437,25 @@ Test(guard, a_lost_prepared_xa_transaction_is_not_rolled_back_by_pretending)
     cr_assert_not(g.xa_survives);
 }
 
+/* Oracle MySQL clears SERVER_STATUS_IN_TRANS after XA PREPARE: the
+ * prepared transaction is still the session's, and its loss is reported
+ * (found by the integration tests against MySQL 9.7). */
+Test(guard, a_prepared_xa_transaction_is_open_when_the_server_status_says_not)
+{
+    struct session_guard g = {0};
+    after(&g, &xa_start_c, ok());
+    after(&g, &xa_prepare_c, ok());
+    struct guard_decision d = guard_before_statement(&g, &read_c, REASON_PEER_CLOSED, IDLE_STATUS);
+    cr_assert_eq(d.action, GUARD_FAIL, "the loss is reported");
+    cr_assert(g.lost_transaction && g.xa_survives);
+    struct session_guard h = {0};
+    after(&h, &xa_start_c, ok());
+    after(&h, &xa_prepare_c, ok());
+    d = after(&h, &read_c, lost(IDLE_STATUS, QUICK, false));
+    cr_assert_eq(d.action, GUARD_REPORT, "in flight: reported, never sent again");
+    cr_assert(h.lost_transaction && h.xa_survives);
+}
+
 Test(guard, an_xa_transaction_lost_before_prepare_is_gone_with_its_connection)
 {
     struct session_guard g = {0};

@@ -77,6 +77,13 @@ Test(server_profile, builtins_follow_the_server)
     cr_assert_eq(classify_for("SELECT ABS(a) FROM t", &unknown).kind, STMT_WRITE,
                  "an unknown server: no name is taken for a builtin");
     cr_assert_eq(classify_for("SELECT a FROM t", &unknown).kind, STMT_READ);
+    static const struct server_profile mysql97 = {SERVER_MYSQL, 90704};
+    cr_assert_eq(classify_for("SELECT MD5(a), SHA1(a) FROM t", &mysql80).kind, STMT_READ);
+    cr_assert_eq(classify_for("SELECT MD5(a) FROM t", &mysql97).kind, STMT_WRITE,
+                 "MySQL 9.7: MD5 is gone, the name reaches a stored function");
+    cr_assert_eq(classify_for("SELECT SHA(a) FROM t", &mysql97).kind, STMT_WRITE);
+    cr_assert_eq(classify_for("SELECT SHA2(a, 256) FROM t", &mysql97).kind, STMT_READ, "SHA2 stays");
+    cr_assert_eq(classify("SELECT MD5(a) FROM t").kind, STMT_READ, "MariaDB keeps it");
 }
 
 Test(statement_class, argument_counts)

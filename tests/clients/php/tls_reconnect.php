@@ -7,17 +7,19 @@
 require __DIR__ . '/common.php';
 
 $o = options(['api' => 'pdo']);
-$check = "SELECT (SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'), CONNECTION_ID()";
+/* SHOW STATUS: information_schema.session_status is MariaDB's only. */
+$cipher = "SHOW SESSION STATUS LIKE 'Ssl_cipher'";
+$id = "SELECT CONNECTION_ID()";
 if ($o['api'] === 'mysqli') {
     mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT);
     $db = mysqli_init();
     $db->ssl_set(null, null, env('GONESHIM_TEST_TLS_CA'), null, null);
     $db->real_connect(env('GONESHIM_TEST_HOST'), env('GONESHIM_TEST_USER'), env('GONESHIM_TEST_PASSWORD'),
         env('GONESHIM_TEST_DB'), (int)env('GONESHIM_TEST_PORT'), null, MYSQLI_CLIENT_SSL);
-    $read = fn () => $db->query($check)->fetch_row();
+    $read = fn () => [$db->query($cipher)->fetch_row()[1], $db->query($id)->fetch_row()[0]];
 } else {
     $pdo = pdo_connect('tcp', [PDO::MYSQL_ATTR_SSL_CA => env('GONESHIM_TEST_TLS_CA')]);
-    $read = fn () => $pdo->query($check)->fetch(PDO::FETCH_NUM);
+    $read = fn () => [$pdo->query($cipher)->fetch(PDO::FETCH_NUM)[1], $pdo->query($id)->fetchColumn()];
 }
 $before = $read();
 kill_connection((int)$before[1]);
