@@ -9,12 +9,17 @@ CC ?= cc
 # The client library's headers only: the shim never links against it.
 MARIADB_CFLAGS := $(shell mariadb_config --cflags 2>/dev/null || echo -I/usr/include/mariadb)
 MARIADB_LIBS := $(shell mariadb_config --libs 2>/dev/null || echo -lmariadb)
-# Connector/C's own headers (package libmariadb-dev), for the libmysqlclient
-# adapter, which reads libmariadb's structures. A system with Oracle's
-# client headers instead (libmysqlclient-dev, which conflicts with
-# libmariadb-dev) builds the library without it.
+# The libmysqlclient adapter reads the client library's structures, so it
+# is compiled against the headers the system has: Connector/C's (package
+# libmariadb-dev), or else Oracle's (libmysqlclient-dev, which conflicts
+# with libmariadb-dev). The library then serves programs on that library.
 HAVE_LIBMARIADB_HEADERS := $(shell printf '\043include <mysql.h>\n\043include <ma_pvio.h>\n' | \
 	$(CC) $(MARIADB_CFLAGS) -E -x c - -o /dev/null 2>/dev/null && echo yes)
+ifneq ($(HAVE_LIBMARIADB_HEADERS),yes)
+ORACLE_CFLAGS := $(shell mysql_config --cflags 2>/dev/null)
+HAVE_ORACLE_HEADERS := $(shell printf '\043include <mysql.h>\n\043ifndef LIBMYSQL_VERSION_ID\n\043error\n\043endif\n' | \
+	$(CC) $(ORACLE_CFLAGS) -E -x c - -o /dev/null 2>/dev/null && echo yes)
+endif
 
 # PHP's headers, for the mysqlnd adapter: its struct layouts are those of
 # the PHP it is built against. Without them the library is built without it.
@@ -38,11 +43,19 @@ INC_core := -Ishim/core -Ishim/api -Ishim/sql -Ishim/runtime
 INC_adapters := -Ishim/api -Ishim/runtime
 INC_ALL := -Ishim/core -Ishim/api -Ishim/sql -Ishim/runtime
 
+# cppcheck reads no system header: it is told which library's code to check.
 ADAPTER_SRC :=
 ifeq ($(HAVE_LIBMARIADB_HEADERS),yes)
+CPPCHECK_CLIENT := -DMARIADB_PACKAGE_VERSION_ID=30300
+CLIENT_CFLAGS := $(MARIADB_CFLAGS)
 ADAPTER_SRC += shim/adapters/mysqlclient_adapter.c
+else ifeq ($(HAVE_ORACLE_HEADERS),yes)
+CPPCHECK_CLIENT := -DLIBMYSQL_VERSION_ID=90000
+CLIENT_CFLAGS := $(ORACLE_CFLAGS)
+ADAPTER_SRC += shim/adapters/mysqlclient_adapter.c
+$(info goneshim: Oracle's client headers (libmysqlclient-dev), no MariaDB Connector/C headers: building the libmysqlclient adapter for Oracle's libmysqlclient; programs on libmariadb are not covered by this build)
 else
-$(info goneshim: no MariaDB Connector/C headers (package libmariadb-dev): building without the libmariadb adapter; Oracle's libmysqlclient has no adapter yet, its programs are not covered)
+$(info goneshim: no client library headers (libmariadb-dev or libmysqlclient-dev): building without the libmysqlclient adapter; only PHP's mysqlnd is covered)
 endif
 ifneq ($(PHP_INCLUDES),)
 ADAPTER_SRC += shim/adapters/mysqlnd_adapter.c
@@ -63,7 +76,7 @@ INTEGRATION_SRC := $(sort $(wildcard tests/integration/*.c))
 all: build/libgoneshim.so
 
 layer = $(firstword $(subst /, ,$(patsubst build/asan/obj/%,%,$(patsubst build/obj/%,%,$1))))
-build/obj/adapters/mysqlclient_adapter.o build/asan/obj/adapters/mysqlclient_adapter.o: EXTRA_INC := $(MARIADB_CFLAGS)
+build/obj/adapters/mysqlclient_adapter.o build/asan/obj/adapters/mysqlclient_adapter.o: EXTRA_INC := $(CLIENT_CFLAGS)
 build/obj/adapters/mysqlnd_adapter.o build/asan/obj/adapters/mysqlnd_adapter.o: EXTRA_INC := $(PHP_INCLUDES)
 
 # Link-time optimisation lets the statement path inline across the driver,
@@ -161,10 +174,10 @@ CPPCHECK := cppcheck --enable=warning,style,performance,portability --inline-sup
 	--error-exitcode=1 -D_GNU_SOURCE --suppress=normalCheckLevelMaxBranches
 lint:
 	$(CPPCHECK) $(INC_ALL) shim/sql shim/runtime shim/core
-	$(CPPCHECK) $(INC_adapters) shim/adapters
+	$(CPPCHECK) $(INC_adapters) $(CPPCHECK_CLIENT) shim/adapters
 	clang-tidy --quiet $(PURE_SRC) -- -std=gnu11 -D_GNU_SOURCE $(INC_ALL)
-ifeq ($(HAVE_LIBMARIADB_HEADERS),yes)
-	clang-tidy --quiet shim/adapters/mysqlclient_adapter.c -- -std=gnu11 -D_GNU_SOURCE $(INC_adapters) $(MARIADB_CFLAGS)
+ifneq ($(CLIENT_CFLAGS),)
+	clang-tidy --quiet shim/adapters/mysqlclient_adapter.c -- -std=gnu11 -D_GNU_SOURCE $(INC_adapters) $(CLIENT_CFLAGS)
 endif
 ifneq ($(PHP_INCLUDES),)
 	clang-tidy --quiet shim/adapters/mysqlnd_adapter.c -- -std=gnu11 -D_GNU_SOURCE $(INC_adapters) $(PHP_INCLUDES)

@@ -1,5 +1,9 @@
-/* mysqlclient_adapter.c - the libmysqlclient C API (as MariaDB Connector/C
- * implements it), interposed.
+/* mysqlclient_adapter.c - the libmysqlclient C API, interposed, as MariaDB
+ * Connector/C 3.x implements it or as Oracle's libmysqlclient 9.x does:
+ * the file is compiled against the client headers the system has (the
+ * Makefile picks them), and the few places where the two libraries differ
+ * are the "dialect" blocks below (how to reach the socket, bound a ping,
+ * reconnect in place, and the options only one of them has).
  *
  * A translation, nothing more: each interposed function becomes a call of
  * the driver (driver.h), and the driver's operations on a connection or a
@@ -12,16 +16,25 @@
  * connect checks the library's version and passes everything through when
  * it is not one goneshim knows.
  *
- * libmariadb calls parts of its own API through the PLT (mysql_query ->
- * mysql_real_query, mysql_commit -> mysql_real_query, mariadb_reconnect ->
+ * Both libraries call parts of their own API through the PLT (mysql_query
+ * -> mysql_real_query, mysql_commit -> mysql_real_query, their reconnect ->
  * mysql_real_connect and mysql_close, ...). A thread-local depth counter
  * makes every call the shim makes, and every call nested in an application
  * call, pass straight through: no statement is handled twice.
  */
-#include <errmsg.h>
 #include <mysql.h>
+#if defined(MARIADB_PACKAGE_VERSION_ID)
+#define CLIENT_LIBMARIADB 1
 /* After mysql.h, which it needs: the virtual I/O layer's timeouts. */
 #include <ma_pvio.h>
+#elif defined(LIBMYSQL_VERSION_ID)
+#define CLIENT_ORACLE 1
+/* Oracle's API says bool where Connector/C says my_bool (a char): the same
+ * one byte in the ABI. */
+typedef bool my_bool;
+#else
+#error "mysql.h is neither MariaDB Connector/C's nor Oracle's libmysqlclient's"
+#endif
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,19 +55,44 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+#ifdef CLIENT_LIBMARIADB
 /* Connector/C versions whose MYSQL layout this file was written against. */
 #define KNOWN_CLIENT_VERSION_MIN 30100 /* 3.1.0 */
 #define KNOWN_CLIENT_VERSION_END 30500 /* up to, not including, 3.5.0 */
+#define KNOWN_CLIENT_NAME "MariaDB Connector/C 3.1 to 3.4"
+#define LIBRARY_NAME "libmariadb"
+/* The symbol versions of its exports. */
+#define V18 "libmysqlclient_18"
+#define V3 "libmariadb_3"
+#else
+/* Oracle's library: the major version it was compiled against (its MYSQL
+ * layout), tested with 9.7.4. */
+#define KNOWN_CLIENT_VERSION_MIN (LIBMYSQL_VERSION_ID / 10000 * 10000)
+#define KNOWN_CLIENT_VERSION_END (KNOWN_CLIENT_VERSION_MIN + 10000)
+#define KNOWN_CLIENT_NAME "the Oracle libmysqlclient goneshim was built for"
+#define LIBRARY_NAME "libmysqlclient"
+#define V18 "libmysqlclient_24.0"
+#define V3 "libmysqlclient_24.0"
+#endif
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static bool library_known = true; /* false: pass every call through */
 
-#define V18 "libmysqlclient_18"
-#define V3 "libmariadb_3"
 static struct real_symbol real_mysql_real_connect = REAL_SYMBOL(mysql_real_connect, V18);
 static struct real_symbol real_mysql_close = REAL_SYMBOL(mysql_close, V18);
+#ifdef CLIENT_LIBMARIADB
 static struct real_symbol real_mysql_optionsv = REAL_SYMBOL(mysql_optionsv, V3);
 static struct real_symbol real_mysql_get_optionv = REAL_SYMBOL(mysql_get_optionv, V3);
+static struct real_symbol real_mysql_get_socket = REAL_SYMBOL(mysql_get_socket, V18);
+static struct real_symbol real_mariadb_reconnect = REAL_SYMBOL(mariadb_reconnect, V3);
+#else
+static struct real_symbol real_mysql_options = REAL_SYMBOL(mysql_options, V18);
+static struct real_symbol real_mysql_get_option = REAL_SYMBOL(mysql_get_option, V18);
+static struct real_symbol real_mysql_real_query_nonblocking = REAL_SYMBOL(mysql_real_query_nonblocking, V18);
+static struct real_symbol real_mysql_send_query_nonblocking = REAL_SYMBOL(mysql_send_query_nonblocking, V18);
+static struct real_symbol real_mysql_reset_connection_nonblocking =
+    REAL_SYMBOL(mysql_reset_connection_nonblocking, V18);
+#endif
 static struct real_symbol real_mysql_store_result = REAL_SYMBOL(mysql_store_result, V18);
 static struct real_symbol real_mysql_fetch_row = REAL_SYMBOL(mysql_fetch_row, V18);
 static struct real_symbol real_mysql_fetch_lengths = REAL_SYMBOL(mysql_fetch_lengths, V18);
@@ -71,8 +109,6 @@ static struct real_symbol real_mysql_rollback = REAL_SYMBOL(mysql_rollback, V18)
 static struct real_symbol real_mysql_ping = REAL_SYMBOL(mysql_ping, V18);
 static struct real_symbol real_mysql_change_user = REAL_SYMBOL(mysql_change_user, V18);
 static struct real_symbol real_mysql_reset_connection = REAL_SYMBOL(mysql_reset_connection, V3);
-static struct real_symbol real_mysql_get_socket = REAL_SYMBOL(mysql_get_socket, V18);
-static struct real_symbol real_mariadb_reconnect = REAL_SYMBOL(mariadb_reconnect, V3);
 static struct real_symbol real_mysql_get_client_version = REAL_SYMBOL(mysql_get_client_version, V18);
 static struct real_symbol real_mysql_stmt_prepare = REAL_SYMBOL(mysql_stmt_prepare, V18);
 static struct real_symbol real_mysql_stmt_execute = REAL_SYMBOL(mysql_stmt_execute, V18);
@@ -81,6 +117,7 @@ static struct real_symbol real_mysql_stmt_bind_result = REAL_SYMBOL(mysql_stmt_b
 static struct real_symbol real_mysql_stmt_attr_set = REAL_SYMBOL(mysql_stmt_attr_set, V18);
 static struct real_symbol real_mysql_stmt_send_long_data = REAL_SYMBOL(mysql_stmt_send_long_data, V18);
 static struct real_symbol real_mysql_stmt_close = REAL_SYMBOL(mysql_stmt_close, V18);
+static struct real_symbol real_mysql_stmt_reset = REAL_SYMBOL(mysql_stmt_reset, V18);
 
 /* The real function, typed like ours. NULL only if no loaded object has it,
  * which cannot happen for a function the application just called through
@@ -108,10 +145,16 @@ static void *real_or_warn(struct real_symbol *s)
         return real_ ? SHIM_REAL_CALL(real_(__VA_ARGS__)) : 1;     \
     } while (0)
 
-/* libmariadb takes a length of (unsigned long)-1 for "up to the NUL". */
+/* libmariadb takes a length of (unsigned long)-1 for "up to the NUL";
+ * Oracle's library takes every length at its word. */
 static inline unsigned long text_length(const char *sql, unsigned long len)
 {
+#ifdef CLIENT_LIBMARIADB
     return len == (unsigned long)-1 && sql != NULL ? (unsigned long)strlen(sql) : len;
+#else
+    (void)sql;
+    return len;
+#endif
 }
 
 /* The library's own convention for the driver's bool. */
@@ -129,9 +172,11 @@ static void check_library(void)
     const char *problem = NULL;
 
     if (version < KNOWN_CLIENT_VERSION_MIN || version >= KNOWN_CLIENT_VERSION_END)
-        problem = "is not MariaDB Connector/C 3.1 to 3.4, whose MYSQL layout goneshim knows";
+        problem = "is not " KNOWN_CLIENT_NAME ", whose MYSQL layout goneshim knows";
+#ifdef CLIENT_LIBMARIADB
     else if (symbols_get(&real_mariadb_reconnect) == NULL || symbols_get(&real_mysql_get_socket) == NULL)
         problem = "lacks mariadb_reconnect or mysql_get_socket";
+#endif
     if (problem != NULL) {
         event_warn("goneshim: the loaded client library (version %lu) %s; passing every call through",
                    version, problem);
@@ -139,6 +184,29 @@ static void check_library(void)
     }
 }
 
+
+/* ---- the dialect: where the two libraries differ ---- */
+
+#ifdef CLIENT_LIBMARIADB
+/* The library's own reconnect flag (MYSQL_OPT_RECONNECT). */
+#define LIBRARY_RECONNECT(m) ((m)->options.reconnect)
+#define LINK(m) ((m)->net.pvio)
+
+static int socket_of(MYSQL *m)
+{
+    return (int)REAL(mysql_get_socket)(m);
+}
+#else
+/* Oracle keeps it in MYSQL itself; mysql_options(MYSQL_OPT_RECONNECT)
+ * prints a deprecation warning, the field does not. */
+#define LIBRARY_RECONNECT(m) ((m)->reconnect)
+#define LINK(m) ((m)->net.vio)
+
+static int socket_of(MYSQL *m)
+{
+    return m->net.vio != NULL ? (int)m->net.fd : -1;
+}
+#endif
 
 /* ---- the connection operations the driver needs (backend.h) ---- */
 
@@ -153,18 +221,18 @@ struct connection_backend {
 
 static bool op_link_dropped(void *conn)
 {
-    return ((MYSQL *)conn)->net.pvio == NULL;
+    return LINK((MYSQL *)conn) == NULL;
 }
 
 static bool op_drained(void *conn)
 {
     const MYSQL *m = conn;
-    return m->status == MYSQL_STATUS_READY && !(m->server_status & SERVER_MORE_RESULTS_EXIST);
+    return m->status == MYSQL_STATUS_READY && !(m->server_status & GS_STATUS_MORE_RESULTS);
 }
 
 static int op_socket_fd(void *conn)
 {
-    return (int)REAL(mysql_get_socket)(conn);
+    return socket_of(conn);
 }
 
 static unsigned op_server_status(void *conn)
@@ -213,6 +281,13 @@ static void op_show_transaction(void *conn)
     ((MYSQL *)conn)->server_status |= SERVER_STATUS_IN_TRANS;
 }
 
+static int ping_limit_ms(uint64_t timeout_ns)
+{
+    uint64_t ms = timeout_ns / NS_PER_MS;
+    return ms > 0 && ms < INT32_MAX ? (int)ms : 1;
+}
+
+#ifdef CLIENT_LIBMARIADB
 /* A ping that cannot hang: a flow a NAT dropped silently never answers.
  * libmariadb reads without blocking and then polls with the timeout of
  * its virtual I/O layer (the MYSQL_OPT_READ/WRITE_TIMEOUT options, none by
@@ -224,8 +299,7 @@ static bool op_ping(void *conn, uint64_t timeout_ns)
     MARIADB_PVIO *pvio = m->net.pvio;
     if (pvio == NULL)
         return false;
-    int limit_ms = timeout_ns / NS_PER_MS > 0 && timeout_ns / NS_PER_MS < INT32_MAX ? (int)(timeout_ns / NS_PER_MS)
-                                                                                       : 1;
+    int limit_ms = ping_limit_ms(timeout_ns);
     int old_read = pvio->timeout[PVIO_READ_TIMEOUT], old_write = pvio->timeout[PVIO_WRITE_TIMEOUT];
     if (old_read <= 0 || old_read > limit_ms)
         pvio->timeout[PVIO_READ_TIMEOUT] = limit_ms;
@@ -244,22 +318,93 @@ static bool op_ping(void *conn, uint64_t timeout_ns)
  * commands. Its reconnect is forced on only inside this call, which the
  * rules already judged safe; IN_TRANS is cleared because it refuses to
  * reconnect a handle that was in a transaction. */
-static bool op_reconnect_once(void *conn, void *backend, const struct reconnect_request *r)
+static bool library_reconnect_in_place(MYSQL *m)
 {
-    (void)backend;
-    MYSQL *m = conn;
     my_bool (*reconnect)(MYSQL *) = REAL_CHECKED(mariadb_reconnect);
     if (reconnect == NULL)
         return false;
-    unsigned app_connect_timeout = m->options.connect_timeout;
-    if (app_connect_timeout == 0 || app_connect_timeout > r->timeout_s)
-        m->options.connect_timeout = r->timeout_s;
     m->options.reconnect = 1;
     m->server_status &= ~SERVER_STATUS_IN_TRANS;
     my_bool failed = reconnect(m);
     m->options.reconnect = 0;
-    m->options.connect_timeout = app_connect_timeout;
     return !failed;
+}
+#else
+/* A ping that cannot hang. Oracle's library waits for the answer in a
+ * blocking read unless the application set a read timeout: the socket's
+ * own receive and send timeouts bound this one call (an answer that does
+ * not come in time fails the read, and the library drops the link). */
+static bool op_ping(void *conn, uint64_t timeout_ns)
+{
+    MYSQL *m = conn;
+    int fd = socket_of(m);
+    if (fd < 0)
+        return false;
+    int limit_ms = ping_limit_ms(timeout_ns);
+    struct timeval bound = {limit_ms / 1000, (limit_ms % 1000) * 1000}, old_rcv, old_snd;
+    socklen_t len_rcv = sizeof old_rcv, len_snd = sizeof old_snd;
+    bool bounded = getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &old_rcv, &len_rcv) == 0 &&
+                   getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &old_snd, &len_snd) == 0 &&
+                   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound) == 0 &&
+                   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound) == 0;
+    if (!bounded)
+        return false; /* unbounded it could hang: take the link for dead */
+    int rc = REAL(mysql_ping)(m);
+    fd = socket_of(m);
+    if (fd >= 0) { /* still the same link: give it its own timeouts back */
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &old_rcv, sizeof old_rcv);
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &old_snd, sizeof old_snd);
+    }
+    return rc == 0;
+}
+
+/* Oracle's library has no public reconnect; its own, inside a command on
+ * a handle whose link is gone and whose MYSQL::reconnect is set, connects
+ * a new link with the same host, user, password, database (which follows
+ * USE), character set, options and TLS, and moves it into the same MYSQL.
+ * So: the link is shut down (it is dead or condemned anyway), the flag set
+ * for one mysql_ping, which fails on the old link and reconnects. The
+ * library would detach the prepared statements from the handle (they
+ * would fail for good); they are taken off its list meanwhile and put back
+ * after, as statements of an older connection that goneshim prepares again
+ * before their next use. IN_TRANS is cleared: the library refuses to
+ * reconnect in a transaction. */
+static bool library_reconnect_in_place(MYSQL *m)
+{
+    unsigned long old_id = m->thread_id;
+    int fd = socket_of(m);
+    if (fd >= 0)
+        (void)shutdown(fd, SHUT_RDWR);
+    LIST *statements = m->stmts;
+    m->stmts = NULL;
+    m->reconnect = true;
+    m->server_status &= ~SERVER_STATUS_IN_TRANS;
+    int rc = REAL(mysql_ping)(m);
+    m->reconnect = false;
+    /* The library's list is a plain doubly linked list of LIST nodes. */
+    if (statements != NULL) {
+        LIST *last = statements;
+        while (last->next != NULL)
+            last = last->next;
+        last->next = m->stmts;
+        if (m->stmts != NULL)
+            m->stmts->prev = last;
+        m->stmts = statements;
+    }
+    return rc == 0 && m->net.vio != NULL && m->thread_id != old_id;
+}
+#endif
+
+static bool op_reconnect_once(void *conn, void *backend, const struct reconnect_request *r)
+{
+    (void)backend;
+    MYSQL *m = conn;
+    unsigned app_connect_timeout = m->options.connect_timeout;
+    if (app_connect_timeout == 0 || app_connect_timeout > r->timeout_s)
+        m->options.connect_timeout = r->timeout_s;
+    bool ok = library_reconnect_in_place(m);
+    m->options.connect_timeout = app_connect_timeout;
+    return ok;
 }
 
 static bool op_set_autocommit(void *conn, bool on)
@@ -325,8 +470,8 @@ static void op_take_over(void *conn, void *backend)
 {
     MYSQL *m = conn;
     struct connection_backend *b = backend;
-    b->app_reconnect = m->options.reconnect;
-    m->options.reconnect = 0;
+    b->app_reconnect = LIBRARY_RECONNECT(m);
+    LIBRARY_RECONNECT(m) = 0;
 }
 
 static bool op_library_reconnect(void *backend)
@@ -336,17 +481,22 @@ static bool op_library_reconnect(void *backend)
 
 static bool op_application_reads_answers(void *conn)
 {
+#ifdef CLIENT_LIBMARIADB
     my_bool skip = 0;
     return REAL(mysql_get_optionv)(conn, MARIADB_OPT_SKIP_READ_RESPONSE, &skip) == 0 && skip;
+#else
+    (void)conn; /* Oracle's library has no such option */
+    return false;
+#endif
 }
 
 static void op_step_aside(void *conn, void *backend)
 {
-    ((MYSQL *)conn)->options.reconnect = ((struct connection_backend *)backend)->app_reconnect;
+    LIBRARY_RECONNECT((MYSQL *)conn) = ((struct connection_backend *)backend)->app_reconnect;
 }
 
 static const struct connection_ops mysqlclient_ops = {
-    .library = "libmariadb",
+    .library = LIBRARY_NAME,
     .backend_size = sizeof(struct connection_backend),
     .link_dropped = op_link_dropped,
     .drained = op_drained,
@@ -380,7 +530,7 @@ static inline struct gs_connection *managed(MYSQL *m)
 {
     struct gs_connection *c = driver_find(m);
     if (c != NULL)
-        m->options.reconnect = 0;
+        LIBRARY_RECONNECT(m) = 0;
     return c;
 }
 
@@ -412,6 +562,23 @@ EXPORT void mysql_close(MYSQL *m)
         real(m);
 }
 
+/* The application's MYSQL_OPT_RECONNECT on a managed handle: goneshim
+ * reconnects, safely; the library's own reconnect would split
+ * transactions. The application's wish is kept (and shown back by
+ * mysql_get_option, and given back to the library when goneshim steps
+ * aside); the library's flag stays off. */
+static void note_reconnect_option(struct gs_connection *c, bool on)
+{
+    ((struct connection_backend *)driver_backend(c))->app_reconnect = (my_bool)on;
+    driver_reconnect_option(c, on);
+}
+
+static bool app_reconnect(struct gs_connection *c)
+{
+    return ((const struct connection_backend *)driver_backend(c))->app_reconnect;
+}
+
+#ifdef CLIENT_LIBMARIADB
 /* mysql_options and mysql_options4 are the library's mysql_optionsv, which
  * they call through the PLT: one entry point for every way to set an
  * option. The variadic arguments are passed on as the pointers they are
@@ -425,12 +592,7 @@ EXPORT int mysql_optionsv(MYSQL *m, enum mysql_option option, ...)
     va_end(ap);
     struct gs_connection *c = option == MYSQL_OPT_RECONNECT ? driver_find(m) : NULL;
     if (c != NULL && arg1 != NULL) {
-        /* goneshim reconnects, safely; the library's own reconnect would
-         * split transactions. The application's wish is kept (and shown
-         * back by mysql_get_option); the library's flag stays off. */
-        my_bool on = *(const my_bool *)arg1;
-        ((struct connection_backend *)driver_backend(c))->app_reconnect = on;
-        driver_reconnect_option(c, on);
+        note_reconnect_option(c, *(const my_bool *)arg1);
         return 0;
     }
     if (option == MARIADB_OPT_SKIP_READ_RESPONSE && arg1 != NULL)
@@ -449,7 +611,7 @@ EXPORT int mysql_get_optionv(MYSQL *m, enum mysql_option option, void *arg, ...)
     va_end(ap);
     struct gs_connection *c = option == MYSQL_OPT_RECONNECT ? driver_find(m) : NULL;
     if (c != NULL && arg != NULL) {
-        *(my_bool *)arg = ((struct connection_backend *)driver_backend(c))->app_reconnect;
+        *(my_bool *)arg = (my_bool)app_reconnect(c);
         return 0;
     }
     __typeof__(&mysql_get_optionv) real = REAL_CHECKED(mysql_get_optionv);
@@ -464,14 +626,72 @@ EXPORT my_bool mariadb_reconnect(MYSQL *m)
     struct gs_connection *c = driver_find(m);
     if (c == NULL)
         PASS_THROUGH(mariadb_reconnect, m);
-    const struct connection_backend *b = driver_backend(c);
-    m->options.reconnect = b->app_reconnect;
+    m->options.reconnect = (my_bool)app_reconnect(c);
     my_bool failed = SHIM_REAL_CALL(REAL(mariadb_reconnect)(m));
     m->options.reconnect = 0;
     if (!failed)
         driver_connected_by_application(c, m);
     return failed;
 }
+#else
+/* Oracle's mysql_options: the library prints a deprecation warning for
+ * MYSQL_OPT_RECONNECT; on a managed handle the call is answered here, so
+ * the warning comes only when the application's call reaches the library
+ * (before it connected), as without goneshim. */
+EXPORT int mysql_options(MYSQL *m, enum mysql_option option, const void *arg)
+{
+    struct gs_connection *c = option == MYSQL_OPT_RECONNECT && arg != NULL ? driver_find(m) : NULL;
+    if (c != NULL) {
+        note_reconnect_option(c, *(const bool *)arg);
+        return 0;
+    }
+    PASS_THROUGH(mysql_options, m, option, arg);
+}
+
+EXPORT int mysql_get_option(MYSQL *m, enum mysql_option option, const void *arg)
+{
+    struct gs_connection *c = option == MYSQL_OPT_RECONNECT && arg != NULL ? driver_find(m) : NULL;
+    if (c != NULL) {
+        *(bool *)(uintptr_t)arg = app_reconnect(c); /* the library's API says const; it writes */
+        return 0;
+    }
+    PASS_THROUGH(mysql_get_option, m, option, arg);
+}
+
+/* The non-blocking API: the application drives the protocol in its own
+ * rhythm, between calls goneshim never sees complete. goneshim steps aside
+ * for that handle from the first such call on (as for libmariadb's
+ * SKIP_READ_RESPONSE): every call passes straight through, and the
+ * application sees exactly what the library gives it. */
+static void nonblocking_use(MYSQL *m)
+{
+    if (driver_find(m) != NULL) {
+        driver_log(m, "the application uses the non-blocking API on this connection: goneshim steps aside");
+        driver_application_reads_answers(m, true);
+    }
+}
+
+EXPORT enum net_async_status mysql_real_query_nonblocking(MYSQL *m, const char *sql, unsigned long len)
+{
+    nonblocking_use(m);
+    __typeof__(&mysql_real_query_nonblocking) real = REAL_CHECKED(mysql_real_query_nonblocking);
+    return real ? SHIM_REAL_CALL(real(m, sql, len)) : NET_ASYNC_ERROR;
+}
+
+EXPORT enum net_async_status mysql_send_query_nonblocking(MYSQL *m, const char *sql, unsigned long len)
+{
+    nonblocking_use(m);
+    __typeof__(&mysql_send_query_nonblocking) real = REAL_CHECKED(mysql_send_query_nonblocking);
+    return real ? SHIM_REAL_CALL(real(m, sql, len)) : NET_ASYNC_ERROR;
+}
+
+EXPORT enum net_async_status mysql_reset_connection_nonblocking(MYSQL *m)
+{
+    nonblocking_use(m);
+    __typeof__(&mysql_reset_connection_nonblocking) real = REAL_CHECKED(mysql_reset_connection_nonblocking);
+    return real ? SHIM_REAL_CALL(real(m)) : NET_ASYNC_ERROR;
+}
+#endif
 
 EXPORT int mysql_real_query(MYSQL *m, const char *sql, unsigned long len)
 {
@@ -705,6 +925,7 @@ static size_t attribute_size(enum enum_stmt_attr_type type)
     case STMT_ATTR_CURSOR_TYPE:
     case STMT_ATTR_PREFETCH_ROWS:
         return sizeof(unsigned long);
+#ifdef CLIENT_LIBMARIADB
     case STMT_ATTR_PREBIND_PARAMS:
     case STMT_ATTR_ARRAY_SIZE:
         return sizeof(unsigned int);
@@ -714,6 +935,7 @@ static size_t attribute_size(enum enum_stmt_attr_type type)
     case STMT_ATTR_CB_PARAM:
     case STMT_ATTR_CB_RESULT:
         return sizeof(void *);
+#endif
     default:
         return 0; /* read-only (STATE) or unknown: nothing to re-apply */
     }
@@ -913,8 +1135,31 @@ EXPORT my_bool mysql_stmt_send_long_data(MYSQL_STMT *st, unsigned int param, con
     PASS_THROUGH(mysql_stmt_send_long_data, st, param, data, len);
 }
 
+#ifdef CLIENT_LIBMARIADB
+#define STATEMENT_UNPREPARED MYSQL_STMT_INITTED
+#else
+#define STATEMENT_UNPREPARED MYSQL_STMT_INIT_DONE
+#endif
+
+/* A statement of an older connection died with it on the server: its
+ * number names nothing on the new connection, or another statement there
+ * (Oracle MySQL numbers statements per connection from 1). The library
+ * sends no COM_STMT_CLOSE for a statement it takes for unprepared. */
 EXPORT my_bool mysql_stmt_close(MYSQL_STMT *st)
 {
+    const struct gs_connection *c = managed_stmt(st);
+    if (c != NULL && driver_stmt_stale(c, st))
+        st->state = STATEMENT_UNPREPARED;
     driver_stmt_close(st);
     PASS_THROUGH(mysql_stmt_close, st);
+}
+
+/* COM_STMT_RESET names the statement by its number too: a stale one is
+ * prepared again first, on the new connection. */
+EXPORT my_bool mysql_stmt_reset(MYSQL_STMT *st)
+{
+    struct gs_connection *c = managed_stmt(st);
+    if (c != NULL && !driver_stmt_refresh(c, st->mysql, st))
+        return 1;
+    PASS_THROUGH(mysql_stmt_reset, st);
 }

@@ -106,7 +106,9 @@ bool driver_stmt_prepare(struct gs_connection *c, void *conn, void *stmt, const 
 bool driver_stmt_execute(struct gs_connection *c, void *conn, void *stmt, real_call real, void *arg);
 /* The statement is prepared under an older connection of `c`. */
 bool driver_stmt_stale(const struct gs_connection *c, const void *stmt);
-/* Prepares a stale statement again now (before long data is sent). */
+/* Before a call that names the statement on the server (a reset, long
+ * data): checks the link as before a statement (reconnecting a dead one)
+ * and prepares the statement again if it belongs to an older connection. */
 bool driver_stmt_refresh(struct gs_connection *c, void *conn, void *stmt);
 /* Long data was sent for the next execute: it cannot be sent again. */
 void driver_stmt_note_long_data(const void *stmt);

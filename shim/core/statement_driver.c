@@ -182,13 +182,38 @@ bool driver_stmt_stale(const struct gs_connection *c, const void *stmt)
     return is_stale(c, record_of(stmt));
 }
 
-bool driver_stmt_refresh(struct gs_connection *c, void *conn, void *stmt)
+/* The real call of a refresh: nothing, or the prepare again of a statement
+ * the reconnect (if any) made stale. */
+static bool refresh_call(void *conn, void *arg)
 {
     (void)conn;
-    struct gs_statement *st = record_of(stmt);
-    if (!is_stale(c, st))
+    struct execute_call *x = arg;
+    x->reached_library = true;
+    if (x->st->generation == x->c->generation)
         return true;
-    return SHIM_REAL_CALL(prepare_again(c, st, stmt));
+    return prepare_again(x->c, x->st, x->stmt);
+}
+
+bool driver_stmt_refresh(struct gs_connection *c, void *conn, void *stmt)
+{
+    struct gs_statement *st = record_of(stmt);
+    if (st == NULL || st->application_epoch != c->application_epoch)
+        return true; /* not goneshim's to prepare: the library's own rules */
+    /* Run like a statement (a reset or long data comes next, which names
+     * the statement on the server): a link found dead is reconnected
+     * first, as before any statement, and the statement then prepared on
+     * the new one. Not taken for repeatable, so that the link is always
+     * peeked at: what follows (the reset, the long data) goes outside the
+     * driver, and would find a dead link too late. */
+    static const struct statement_class class_refresh = {STMT_READ, 0, 0, 0, false};
+    struct execute_call x = {c, st, stmt, false};
+    bool ok = driver_run(c, conn, &class_refresh, NULL, 0, refresh_call, &x);
+    if (!ok && (!x.reached_library || st->ops->error_code(stmt) == 0)) {
+        struct error_snapshot err;
+        c->ops->save_error(conn, &err);
+        st->ops->set_error(stmt, err.code, err.message);
+    }
+    return ok;
 }
 
 void driver_stmt_note_long_data(const void *stmt)
@@ -200,6 +225,8 @@ void driver_stmt_note_long_data(const void *stmt)
 
 void *driver_stmt_backend(const void *stmt)
 {
+    /* Not const: it hands out the adapter's part, which the adapter writes. */
+    // cppcheck-suppress constVariablePointer
     struct gs_statement *st = record_of(stmt);
     return st != NULL ? st->backend : NULL;
 }

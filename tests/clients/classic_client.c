@@ -6,6 +6,8 @@
  * statement per line on stdin, one answer per line on stdout:
  *   ok <first column of the first row>   (or "ok affected=N")
  *   err <code> <message>
+ * A line "~SQL" runs SQL through Oracle's non-blocking API
+ * (mysql_real_query_nonblocking, polled to the end), where it exists.
  * Exits 0 at the end of its input, 1 if it cannot connect. */
 #include <mysql.h>
 #include <stdio.h>
@@ -36,7 +38,23 @@ int main(void)
     char line[4096];
     while (fgets(line, sizeof line, stdin) != NULL) {
         line[strcspn(line, "\n")] = '\0';
-        if (mysql_query(m, line) != 0) {
+        int failed;
+        if (line[0] == '~') {
+#ifdef LIBMYSQL_VERSION_ID
+            enum net_async_status st;
+            while ((st = mysql_real_query_nonblocking(m, line + 1, (unsigned long)strlen(line + 1))) ==
+                   NET_ASYNC_NOT_READY)
+                ;
+            failed = st == NET_ASYNC_ERROR;
+#else
+            printf("err 0 no non-blocking API in this library\n");
+            fflush(stdout);
+            continue;
+#endif
+        } else {
+            failed = mysql_query(m, line) != 0;
+        }
+        if (failed) {
             printf("err %u %s\n", mysql_errno(m), mysql_error(m));
         } else {
             MYSQL_RES *res = mysql_store_result(m);

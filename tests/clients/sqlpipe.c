@@ -19,8 +19,10 @@
  *   .send_strlen SQL        the same with mysql_send_query
  *   .prepare_strlen SQL     mysql_stmt_prepare with that length, execute, fetch all
  *   .big N                  a SELECT of N bytes (for max_allowed_packet)
- *   .stmt_prepare SQL       prepare the one kept statement (mysql_stmt_prepare)
+ *   .stmt_prepare SQL       prepare the kept statement (mysql_stmt_prepare)
  *   .stmt_execute           execute it, fetch every row: "ok ROWS"
+ *   .stmt_reset  .stmt_close  mysql_stmt_reset, mysql_stmt_close of it
+ *   .stmt2_prepare SQL  .stmt2_execute  the same for a second statement
  *   .id                     the connection id the client library reports
  *   .autocommit 0|1  .commit  .rollback  .ping  .close  .quit
  *   .select_db NAME  .charset NAME
@@ -39,7 +41,30 @@
 #include <string.h>
 
 static MYSQL *m;
-static MYSQL_STMT *kept;
+static MYSQL_STMT *kept[2];
+
+static void stmt_prepare(int i, const char *sql)
+{
+    if (kept[i] == NULL)
+        kept[i] = mysql_stmt_init(m);
+    if (mysql_stmt_prepare(kept[i], sql, (unsigned long)strlen(sql)) != 0)
+        printf("err %u %s\n", mysql_stmt_errno(kept[i]), mysql_stmt_error(kept[i]));
+    else
+        printf("ok\n");
+}
+
+static void stmt_execute(int i)
+{
+    MYSQL_STMT *st = kept[i];
+    unsigned rows = 0;
+    if (st == NULL || mysql_stmt_execute(st) != 0 || mysql_stmt_store_result(st) != 0) {
+        printf("err %u %s\n", st ? mysql_stmt_errno(st) : 0, st ? mysql_stmt_error(st) : "");
+    } else {
+        while (mysql_stmt_fetch(st) == 0)
+            rows++;
+        printf("ok %u\n", rows);
+    }
+}
 
 static const char *env(const char *name)
 {
@@ -214,21 +239,22 @@ int main(void)
         } else if (strncmp(line, ".prepare_strlen ", 16) == 0) {
             prepare_strlen(line + 16);
         } else if (strncmp(line, ".stmt_prepare ", 14) == 0) {
-            if (kept == NULL)
-                kept = mysql_stmt_init(m);
-            if (mysql_stmt_prepare(kept, line + 14, (unsigned long)strlen(line + 14)) != 0)
-                printf("err %u %s\n", mysql_stmt_errno(kept), mysql_stmt_error(kept));
+            stmt_prepare(0, line + 14);
+        } else if (strncmp(line, ".stmt2_prepare ", 15) == 0) {
+            stmt_prepare(1, line + 15);
+        } else if (strcmp(line, ".stmt_execute") == 0) {
+            stmt_execute(0);
+        } else if (strcmp(line, ".stmt2_execute") == 0) {
+            stmt_execute(1);
+        } else if (strcmp(line, ".stmt_reset") == 0) {
+            if (kept[0] == NULL || mysql_stmt_reset(kept[0]) != 0)
+                printf("err %u %s\n", kept[0] ? mysql_stmt_errno(kept[0]) : 0, kept[0] ? mysql_stmt_error(kept[0]) : "");
             else
                 printf("ok\n");
-        } else if (strcmp(line, ".stmt_execute") == 0) {
-            unsigned rows = 0;
-            if (kept == NULL || mysql_stmt_execute(kept) != 0 || mysql_stmt_store_result(kept) != 0) {
-                printf("err %u %s\n", kept ? mysql_stmt_errno(kept) : 0, kept ? mysql_stmt_error(kept) : "");
-            } else {
-                while (mysql_stmt_fetch(kept) == 0)
-                    rows++;
-                printf("ok %u\n", rows);
-            }
+        } else if (strcmp(line, ".stmt_close") == 0) {
+            my_bool failed = kept[0] != NULL ? mysql_stmt_close(kept[0]) : 1;
+            kept[0] = NULL;
+            printf(failed ? "err close\n" : "ok\n");
         } else if (strncmp(line, ".big ", 5) == 0) {
             size_t n = strtoul(line + 5, NULL, 10);
             char *sql = malloc(n + 32);
@@ -277,8 +303,9 @@ int main(void)
             answer_result();
         }
     }
-    if (kept != NULL)
-        mysql_stmt_close(kept);
+    for (int i = 0; i < 2; i++)
+        if (kept[i] != NULL)
+            mysql_stmt_close(kept[i]);
     mysql_close(m);
     mysql_library_end();
     return 0;

@@ -107,6 +107,7 @@ Test(host_safety, exports_only_the_interposed_api)
                      "mysql_real_query\nmysql_reset_connection\nmysql_rollback\nmysql_select_db\n"
                      "mysql_send_query\nmysql_set_character_set\nmysql_stmt_attr_set\nmysql_stmt_bind_param\n"
                      "mysql_stmt_bind_result\nmysql_stmt_close\nmysql_stmt_execute\nmysql_stmt_prepare\n"
+                     "mysql_stmt_reset\n"
                      "mysql_stmt_send_long_data\nmysqlnd_connection_init\n");
     free(out);
     const char *ldd[] = {"sh", "-c", "readelf -d build/libgoneshim.so | grep NEEDED", NULL};

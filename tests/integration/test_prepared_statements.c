@@ -123,3 +123,33 @@ Test(prepared, a_statement_whose_columns_changed_fails_clearly, .timeout = 60)
     cr_assert_str_eq(client_cmd(c, ".stmt_execute"), "ok 1");
     cr_assert_eq(client_finish(c, NULL), 0);
 }
+
+/* Statements of the killed connection, reset or closed on the new one:
+ * never by their old number, which names nothing there (MariaDB numbers
+ * statements server-wide) or the statement just prepared there (Oracle
+ * MySQL numbers them per connection from 1: the matrix's mysql-server cell
+ * runs this against it). Without goneshim the handle is simply dead. */
+Test(prepared, statements_of_the_killed_connection_keep_to_themselves, .timeout = 60)
+{
+    struct client *c = client_start(WITH_SHIM, NULL);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    cr_assert_str_eq(client_cmd(c, ".stmt_prepare SELECT 1"), "ok");
+    cr_assert_str_eq(client_cmd(c, ".stmt_execute"), "ok 1");
+    kill_and_wait(client_id(c));
+    cr_assert_str_eq(client_cmd(c, ".stmt2_prepare SELECT 2 UNION SELECT 3"), "ok", "the fresh connection's first");
+    cr_assert_str_eq(client_cmd(c, ".stmt_close"), "ok", "closing the old one");
+    cr_assert_str_eq(client_cmd(c, ".stmt2_execute"), "ok 2", "did not close the fresh one");
+    cr_assert_str_eq(client_cmd(c, ".stmt_prepare SELECT 1"), "ok");
+    cr_assert_str_eq(client_cmd(c, ".stmt_execute"), "ok 1");
+    kill_and_wait(client_id(c));
+    cr_assert_str_eq(client_cmd(c, ".stmt_reset"), "ok", "reset: prepared again, then reset");
+    cr_assert_str_eq(client_cmd(c, ".stmt_execute"), "ok 1");
+    cr_assert_eq(client_finish(c, NULL), 0);
+
+    struct client *plain = client_start(WITHOUT_SHIM, NULL);
+    cr_assert_str_eq(client_cmd(plain, ".connect socket"), "ok");
+    cr_assert_str_eq(client_cmd(plain, ".stmt_prepare SELECT 1"), "ok");
+    kill_and_wait(client_id(plain));
+    cr_assert(starts_with(client_cmd(plain, ".stmt_reset"), "err "), "without goneshim the link is dead");
+    cr_assert_eq(client_finish(plain, NULL), 0);
+}
