@@ -625,6 +625,25 @@ Test(driver, long_data_is_not_carried_over)
     driver_stmt_close(&fstmt);
 }
 
+/* Before a reset or long data (which name the statement on the server,
+ * outside the driver): a killed link is found as before a statement, the
+ * handle reconnected and the statement prepared on the new connection. */
+Test(driver, a_refresh_finds_the_dead_link_and_prepares_on_the_new_one)
+{
+    prepare_fake("SELECT * FROM t WHERE id = ?");
+    conn.log[0] = '\0';
+    cr_assert(driver_stmt_refresh(session, &conn, &fstmt));
+    cr_assert_str_eq(conn.log, "", "alive and current: nothing sent");
+    server_kills(&conn);
+    cr_assert(driver_stmt_refresh(session, &conn, &fstmt));
+    cr_assert_str_eq(conn.log, "reconnect;prepare SELECT * FROM t WHERE id = ?;bind;");
+    cr_assert_not(driver_stmt_stale(session, &fstmt));
+    conn.log[0] = '\0';
+    cr_assert_eq(execute_fake(), 0);
+    cr_assert_str_eq(conn.log, "run SELECT * FROM t WHERE id = ?;", "not prepared twice");
+    driver_stmt_close(&fstmt);
+}
+
 Test(driver, a_statement_whose_shape_changed_fails_clearly)
 {
     prepare_fake("SELECT * FROM t");
