@@ -29,6 +29,9 @@
 #include <ma_pvio.h>
 #elif defined(LIBMYSQL_VERSION_ID)
 #define CLIENT_ORACLE 1
+#include <errno.h>
+#include <signal.h>
+#include <time.h>
 /* Oracle's API says bool where Connector/C says my_bool (a char): the same
  * one byte in the ABI. */
 typedef bool my_bool;
@@ -281,13 +284,13 @@ static void op_show_transaction(void *conn)
     ((MYSQL *)conn)->server_status |= SERVER_STATUS_IN_TRANS;
 }
 
+#ifdef CLIENT_LIBMARIADB
 static int ping_limit_ms(uint64_t timeout_ns)
 {
     uint64_t ms = timeout_ns / NS_PER_MS;
     return ms > 0 && ms < INT32_MAX ? (int)ms : 1;
 }
 
-#ifdef CLIENT_LIBMARIADB
 /* A ping that cannot hang: a flow a NAT dropped silently never answers.
  * libmariadb reads without blocking and then polls with the timeout of
  * its virtual I/O layer (the MYSQL_OPT_READ/WRITE_TIMEOUT options, none by
@@ -330,31 +333,71 @@ static bool library_reconnect_in_place(MYSQL *m)
     return !failed;
 }
 #else
-/* A ping that cannot hang. Oracle's library waits for the answer in a
- * blocking read unless the application set a read timeout: the socket's
- * own receive and send timeouts bound this one call (an answer that does
- * not come in time fails the read, and the library drops the link). */
+/* A ping that cannot hang. Oracle's library waits for the answer without
+ * a bound unless the application set a read timeout before connecting
+ * (its I/O layer retries a read the socket's own timeout interrupts, so
+ * SO_RCVTIMEO does not help, and its timeouts are not reachable through
+ * the API). So a watchdog thread shuts the socket down if the answer has
+ * not come within the bound: the library's read then fails, it drops the
+ * link, and goneshim reconnects. A thread per ping costs tens of
+ * microseconds, and this ping only runs after GONESHIM_IDLE of inactivity;
+ * it blocks every signal, so that the host's handlers run where they did. */
+struct ping_watchdog {
+    pthread_mutex_t lock;
+    pthread_cond_t answered;
+    bool done;
+    int fd;
+    struct timespec deadline; /* CLOCK_MONOTONIC */
+};
+
+static void *ping_watchdog_main(void *arg)
+{
+    struct ping_watchdog *w = arg;
+    pthread_mutex_lock(&w->lock);
+    int rc = 0;
+    while (!w->done && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&w->answered, &w->lock, &w->deadline);
+    if (!w->done)
+        (void)shutdown(w->fd, SHUT_RDWR); /* no answer in time: fail the ping */
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
 static bool op_ping(void *conn, uint64_t timeout_ns)
 {
     MYSQL *m = conn;
     int fd = socket_of(m);
     if (fd < 0)
         return false;
-    int limit_ms = ping_limit_ms(timeout_ns);
-    struct timeval bound = {limit_ms / 1000, (limit_ms % 1000) * 1000}, old_rcv, old_snd;
-    socklen_t len_rcv = sizeof old_rcv, len_snd = sizeof old_snd;
-    bool bounded = getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &old_rcv, &len_rcv) == 0 &&
-                   getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &old_snd, &len_snd) == 0 &&
-                   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound) == 0 &&
-                   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound) == 0;
-    if (!bounded)
+    struct ping_watchdog w = {.done = false, .fd = fd};
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return false;
+    bool ready = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+                 pthread_cond_init(&w.answered, &attr) == 0;
+    pthread_condattr_destroy(&attr);
+    if (!ready)
         return false; /* unbounded it could hang: take the link for dead */
-    int rc = REAL(mysql_ping)(m);
-    fd = socket_of(m);
-    if (fd >= 0) { /* still the same link: give it its own timeouts back */
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &old_rcv, sizeof old_rcv);
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &old_snd, sizeof old_snd);
+    pthread_mutex_init(&w.lock, NULL);
+    uint64_t deadline_ns = clock_precise_ns() + (timeout_ns != 0 ? timeout_ns : NS_PER_MS);
+    w.deadline.tv_sec = (time_t)(deadline_ns / NS_PER_S);
+    w.deadline.tv_nsec = (long)(deadline_ns % NS_PER_S);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t watchdog;
+    bool started = pthread_create(&watchdog, NULL, ping_watchdog_main, &w) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = started ? REAL(mysql_ping)(m) : 1;
+    if (started) {
+        pthread_mutex_lock(&w.lock);
+        w.done = true;
+        pthread_cond_signal(&w.answered);
+        pthread_mutex_unlock(&w.lock);
+        pthread_join(watchdog, NULL);
     }
+    pthread_cond_destroy(&w.answered);
+    pthread_mutex_destroy(&w.lock);
     return rc == 0;
 }
 
