@@ -175,6 +175,9 @@ CPPCHECK := cppcheck --enable=warning,style,performance,portability --inline-sup
 lint:
 	$(CPPCHECK) $(INC_ALL) shim/sql shim/runtime shim/core
 	$(CPPCHECK) $(INC_adapters) $(CPPCHECK_CLIENT) shim/adapters
+	@# The other library's dialect too (cppcheck needs no headers for it).
+	$(CPPCHECK) $(INC_adapters) $(if $(findstring MARIADB,$(CPPCHECK_CLIENT)),-DLIBMYSQL_VERSION_ID=90000,-DMARIADB_PACKAGE_VERSION_ID=30300) \
+		shim/adapters/mysqlclient_adapter.c
 	clang-tidy --quiet $(PURE_SRC) -- -std=gnu11 -D_GNU_SOURCE $(INC_ALL)
 ifneq ($(CLIENT_CFLAGS),)
 	clang-tidy --quiet shim/adapters/mysqlclient_adapter.c -- -std=gnu11 -D_GNU_SOURCE $(INC_adapters) $(CLIENT_CFLAGS)
