@@ -10,11 +10,12 @@
  * statement (backend.h) become calls of the library and reads of its
  * structures. What to do is decided in shim/core.
  *
- * It reads and writes a few fields of MYSQL (net.pvio, net.last_errno,
- * server_status, status, options.reconnect, options.connect_timeout). The
- * layout is the frozen libmysqlclient_18 ABI of Connector/C 3.x; the first
- * connect checks the library's version and passes everything through when
- * it is not one goneshim knows.
+ * It reads and writes a few fields of MYSQL (the link, net.last_errno,
+ * server_status, status, the reconnect flag, options.connect_timeout) and
+ * of MYSQL_STMT, as the headers it was compiled with lay them out: the
+ * frozen libmysqlclient_18 ABI of Connector/C 3.x, or Oracle's of one
+ * major version. The first connect checks the loaded library's version
+ * and passes everything through when it is not one goneshim knows.
  *
  * Both libraries call parts of their own API through the PLT (mysql_query
  * -> mysql_real_query, mysql_commit -> mysql_real_query, their reconnect ->
