@@ -1188,12 +1188,17 @@ EXPORT my_bool mysql_stmt_send_long_data(MYSQL_STMT *st, unsigned int param, con
 /* A statement of an older connection died with it on the server: its
  * number names nothing on the new connection, or another statement there
  * (Oracle MySQL numbers statements per connection from 1). The library
- * sends no COM_STMT_CLOSE for a statement it takes for unprepared. */
+ * sends no COM_STMT_CLOSE for a statement it takes for unprepared: state
+ * unprepared for Oracle's; number 0 for libmariadb's, whose close first
+ * resets the state from the number (found against MySQL 9.7: the state
+ * alone was put back to prepared, and the fresh statement closed). */
 EXPORT my_bool mysql_stmt_close(MYSQL_STMT *st)
 {
     const struct gs_connection *c = managed_stmt(st);
-    if (c != NULL && driver_stmt_stale(c, st))
+    if (c != NULL && driver_stmt_stale(c, st)) {
+        st->stmt_id = 0;
         st->state = STATEMENT_UNPREPARED;
+    }
     driver_stmt_close(st);
     PASS_THROUGH(mysql_stmt_close, st);
 }
