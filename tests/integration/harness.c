@@ -293,7 +293,7 @@ static char **child_environment(enum shim_mode mode, const char *preload, const 
 struct client {
     pid_t pid;
     FILE *to, *from;
-    char stderr_path[64];
+    int stderr_fd; /* an unlinked temporary file: nothing is left behind */
     char answer[65536];
 };
 
@@ -302,14 +302,26 @@ struct client *client_start(enum shim_mode mode, const char *const *extra_env)
     return client_start_prefixed(NULL, mode, extra_env);
 }
 
+/* A temporary file for a child's output, already unlinked: a test that
+ * fails half-way leaves nothing behind in /tmp. */
+static int capture_file(const char *what)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/goneshim-%s.%d.XXXXXX", what, getpid());
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0)
+        cr_assert_fail("mkostemp: %s", strerror(errno));
+    unlink(path);
+    return fd;
+}
+
 struct client *client_start_prefixed(const char *const *prefix, enum shim_mode mode, const char *const *extra_env)
 {
     struct client *c = calloc(1, sizeof *c);
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
         cr_assert_fail("pipe: %s", strerror(errno));
-    snprintf(c->stderr_path, sizeof c->stderr_path, "/tmp/goneshim-client.%d.XXXXXX", getpid());
-    int err = mkstemp(c->stderr_path);
+    int err = capture_file("client");
 
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -332,7 +344,7 @@ struct client *client_start_prefixed(const char *const *prefix, enum shim_mode m
     posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
     close(out[1]);
-    close(err);
+    c->stderr_fd = err;
     c->to = fdopen(in[1], "w");
     c->from = fdopen(out[0], "r");
     setvbuf(c->to, NULL, _IOLBF, 0);
@@ -388,7 +400,7 @@ void client_kill(struct client *c)
     fclose(c->to);
     fclose(c->from);
     waitpid(c->pid, NULL, 0);
-    unlink(c->stderr_path);
+    close(c->stderr_fd);
     free(c);
 }
 
@@ -400,11 +412,17 @@ unsigned long client_id(struct client *c)
     return strtoul(a + 3, NULL, 10);
 }
 
-static char *slurp(const char *path)
+/* Everything written to fd, from its start. */
+static char *slurp_fd(int fd)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
+    int copy = dup(fd);
+    FILE *f = copy >= 0 ? fdopen(copy, "r") : NULL;
+    if (f == NULL) {
+        if (copy >= 0)
+            close(copy);
         return strdup("");
+    }
+    rewind(f);
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
@@ -429,8 +447,8 @@ int client_finish(struct client *c, char **stderr_out)
     fclose(c->from);
     int status = 0;
     waitpid(c->pid, &status, 0);
-    char *err = slurp(c->stderr_path);
-    unlink(c->stderr_path);
+    char *err = slurp_fd(c->stderr_fd);
+    close(c->stderr_fd);
     if (stderr_out)
         *stderr_out = err;
     else
@@ -441,16 +459,14 @@ int client_finish(struct client *c, char **stderr_out)
 
 struct program {
     pid_t pid;
-    char out_path[64], err_path[64];
+    int out_fd, err_fd; /* unlinked temporary files */
 };
 
 struct program *program_start(const char *const *argv, enum shim_mode mode, const char *const *extra_env)
 {
     struct program *p = calloc(1, sizeof *p);
     cr_assert(p != NULL);
-    snprintf(p->out_path, sizeof p->out_path, "/tmp/goneshim-run.%d.out.XXXXXX", getpid());
-    snprintf(p->err_path, sizeof p->err_path, "/tmp/goneshim-run.%d.err.XXXXXX", getpid());
-    int o = mkstemp(p->out_path), e = mkstemp(p->err_path);
+    int o = capture_file("run-out"), e = capture_file("run-err");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -464,8 +480,8 @@ struct program *program_start(const char *const *argv, enum shim_mode mode, cons
         cr_assert_fail("spawn %s: %s", argv[0], strerror(errno));
     free(envp);
     posix_spawn_file_actions_destroy(&fa);
-    close(o);
-    close(e);
+    p->out_fd = o;
+    p->err_fd = e;
     return p;
 }
 
@@ -473,9 +489,9 @@ int program_finish(struct program *p, char **out, char **err)
 {
     int status = 0;
     waitpid(p->pid, &status, 0);
-    char *o_text = slurp(p->out_path), *e_text = slurp(p->err_path);
-    unlink(p->out_path);
-    unlink(p->err_path);
+    char *o_text = slurp_fd(p->out_fd), *e_text = slurp_fd(p->err_fd);
+    close(p->out_fd);
+    close(p->err_fd);
     free(p);
     if (out)
         *out = o_text;
