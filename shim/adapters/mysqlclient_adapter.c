@@ -342,7 +342,11 @@ static bool library_reconnect_in_place(MYSQL *m)
  * not come within the bound: the library's read then fails, it drops the
  * link, and goneshim reconnects. A thread per ping costs tens of
  * microseconds, and this ping only runs after GONESHIM_IDLE of inactivity;
- * it blocks every signal, so that the host's handlers run where they did. */
+ * it blocks every signal, so that the host's handlers run where they did.
+ * Trade-off: if the ping fails and the library closes the socket just as
+ * the deadline passes, the watchdog may shut down whatever descriptor
+ * took that number in between; the window is the few instructions
+ * between the ping's return and `done`. */
 struct ping_watchdog {
     pthread_mutex_t lock;
     pthread_cond_t answered;
@@ -415,7 +419,6 @@ static bool op_ping(void *conn, uint64_t timeout_ns)
  * reconnect in a transaction. */
 static bool library_reconnect_in_place(MYSQL *m)
 {
-    unsigned long old_id = m->thread_id;
     int fd = socket_of(m);
     if (fd >= 0)
         (void)shutdown(fd, SHUT_RDWR);
@@ -435,7 +438,8 @@ static bool library_reconnect_in_place(MYSQL *m)
             m->stmts->prev = last;
         m->stmts = statements;
     }
-    return rc == 0 && m->net.vio != NULL && m->thread_id != old_id;
+    /* The old link was shut: a ping that succeeded ran on a new one. */
+    return rc == 0 && m->net.vio != NULL;
 }
 #endif
 
