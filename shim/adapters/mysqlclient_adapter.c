@@ -1198,12 +1198,10 @@ EXPORT my_bool mysql_stmt_send_long_data(MYSQL_STMT *st, unsigned int param, con
  * alone was put back to prepared, and the fresh statement closed). */
 EXPORT my_bool mysql_stmt_close(MYSQL_STMT *st)
 {
-    const struct gs_connection *c = managed_stmt(st);
-    if (c != NULL && driver_stmt_stale(c, st)) {
+    if (!driver_stmt_close(managed_stmt(st), st)) {
         st->stmt_id = 0;
         st->state = STATEMENT_UNPREPARED;
     }
-    driver_stmt_close(st);
     PASS_THROUGH(mysql_stmt_close, st);
 }
 

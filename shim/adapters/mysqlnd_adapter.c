@@ -808,10 +808,8 @@ static enum_func_status hook_stmt_execute(MYSQLND_STMT *stmt)
  * connection: "1243 Unknown prepared statement handler (1)". */
 static enum_func_status hook_stmt_dtor(MYSQLND_STMT *stmt, bool implicit)
 {
-    const struct gs_connection *gc = driver_find(stmt_conn(stmt));
-    if (gc != NULL && driver_stmt_stale(gc, stmt))
+    if (!driver_stmt_close(driver_find(stmt_conn(stmt)), stmt))
         stmt->data->stmt_id = 0;
-    driver_stmt_close(stmt);
     return real.stmt_dtor(stmt, implicit);
 }
 

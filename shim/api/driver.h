@@ -114,8 +114,12 @@ bool driver_stmt_refresh(struct gs_connection *c, void *conn, void *stmt);
 void driver_stmt_note_long_data(const void *stmt);
 /* The adapter's part of a statement's record, or NULL if it has none. */
 void *driver_stmt_backend(const void *stmt);
-/* The application closes the statement. */
-void driver_stmt_close(const void *stmt);
+/* The application closes the statement (`c`: its connection's state, or
+ * NULL). False when its server-side statement died with an older
+ * connection: its number names nothing on the new one, or another
+ * statement (Oracle MySQL numbers them per connection), and the adapter
+ * keeps the library from sending its close. */
+bool driver_stmt_close(const struct gs_connection *c, const void *stmt);
 
 /* ---- the log ---- */
 

@@ -231,11 +231,14 @@ void *driver_stmt_backend(const void *stmt)
     return st != NULL ? st->backend : NULL;
 }
 
-void driver_stmt_close(const void *stmt)
+bool driver_stmt_close(const struct gs_connection *c, const void *stmt)
 {
     if (shim_in_real_call() || stmt == NULL || !shim_is_initialized())
-        return;
+        return true;
     struct gs_statement *st = registry_remove(&statements, stmt);
-    if (st != NULL)
-        statement_free(st);
+    if (st == NULL)
+        return true;
+    bool current = c == NULL || !is_stale(c, st);
+    statement_free(st);
+    return current;
 }

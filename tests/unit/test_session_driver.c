@@ -580,7 +580,7 @@ Test(driver, prepared_statement_of_a_lost_connection_is_prepared_again)
     cr_assert_str_eq(conn.log, "reconnect;prepare INSERT INTO t VALUES (?);bind;run INSERT INTO t VALUES (?);");
     cr_assert_eq(execute_fake(), 0);
     cr_assert_str_eq(conn.log, "run INSERT INTO t VALUES (?);", "prepared once per connection");
-    driver_stmt_close(&fstmt);
+    driver_stmt_close(session, &fstmt);
 }
 
 Test(driver, prepared_read_lost_after_send_is_prepared_and_sent_again)
@@ -590,7 +590,7 @@ Test(driver, prepared_read_lost_after_send_is_prepared_and_sent_again)
     cr_assert_eq(execute_fake(), 0);
     cr_assert_str_eq(conn.log, "run SELECT * FROM t WHERE id = ?;reconnect;prepare SELECT * FROM t WHERE id = ?;"
                                "bind;run SELECT * FROM t WHERE id = ?;");
-    driver_stmt_close(&fstmt);
+    driver_stmt_close(session, &fstmt);
 }
 
 Test(driver, prepared_write_lost_after_send_is_not_repeated)
@@ -600,7 +600,7 @@ Test(driver, prepared_write_lost_after_send_is_not_repeated)
     cr_assert_eq(execute_fake(), 1);
     cr_assert_eq(fstmt.error, 2013);
     cr_assert_str_eq(conn.log, "run UPDATE t SET v = v + 1;reconnect;");
-    driver_stmt_close(&fstmt);
+    driver_stmt_close(session, &fstmt);
 }
 
 Test(driver, prepared_statement_in_a_lost_transaction_fails_unsent)
@@ -611,7 +611,7 @@ Test(driver, prepared_statement_in_a_lost_transaction_fails_unsent)
     cr_assert_eq(execute_fake(), 1);
     cr_assert_eq(fstmt.error, 2006, "the statement carries the error");
     cr_assert_str_eq(conn.log, "");
-    driver_stmt_close(&fstmt);
+    driver_stmt_close(session, &fstmt);
 }
 
 Test(driver, long_data_is_not_carried_over)
@@ -622,7 +622,7 @@ Test(driver, long_data_is_not_carried_over)
     cr_assert_eq(execute_fake(), 1);
     cr_assert(strstr(fstmt.message, "long data") != NULL, "%s", fstmt.message);
     cr_assert_eq(fstmt.prepares, 0);
-    driver_stmt_close(&fstmt);
+    driver_stmt_close(session, &fstmt);
 }
 
 /* Before a reset or long data (which name the statement on the server,
@@ -641,7 +641,19 @@ Test(driver, a_refresh_finds_the_dead_link_and_prepares_on_the_new_one)
     conn.log[0] = '\0';
     cr_assert_eq(execute_fake(), 0);
     cr_assert_str_eq(conn.log, "run SELECT * FROM t WHERE id = ?;", "not prepared twice");
-    driver_stmt_close(&fstmt);
+    driver_stmt_close(session, &fstmt);
+}
+
+/* A statement of a connection that died is closed without its number:
+ * the driver says so, the adapter keeps the library from sending it. */
+Test(driver, closing_a_statement_of_a_dead_connection_says_it_is_gone)
+{
+    prepare_fake("SELECT 1");
+    cr_assert(driver_stmt_close(session, &fstmt), "current: the library closes it on the server");
+    prepare_fake("SELECT 1");
+    server_kills(&conn);
+    cr_assert_eq(query("SELECT 2"), 0, "reconnected");
+    cr_assert_not(driver_stmt_close(session, &fstmt), "stale: its number names nothing, or another statement");
 }
 
 Test(driver, a_statement_whose_shape_changed_fails_clearly)
@@ -652,7 +664,7 @@ Test(driver, a_statement_whose_shape_changed_fails_clearly)
     cr_assert_eq(execute_fake(), 1);
     cr_assert(strstr(fstmt.message, "prepare it again") != NULL, "%s", fstmt.message);
     cr_assert(strstr(conn.log, "bind") == NULL && strstr(conn.log, "run") == NULL, "%s", conn.log);
-    driver_stmt_close(&fstmt);
+    driver_stmt_close(session, &fstmt);
 }
 
 Test(driver, a_statement_without_a_record_runs_as_a_write)
