@@ -127,6 +127,10 @@ build/tests/stmt_worker: tests/clients/stmt_worker.c Makefile
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -g -O1 $(SANITIZE) $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS)
 
+build/tests/ticket_transaction: tests/clients/ticket_transaction.c Makefile
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -g -O1 $(SANITIZE) $(MARIADB_CFLAGS) -o $@ $< $(MARIADB_LIBS)
+
 build/tests/fake_mysqlnd_version.so: tests/clients/fake_mysqlnd_version.c Makefile
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -g -O2 -fPIC -shared -o $@ $<
@@ -145,7 +149,8 @@ build/tests/soak_worker: tests/soak/soak_worker.c Makefile
 
 TEST_PROGRAMS := build/libgoneshim.so build/asan/libgoneshim.so build/tests/unit \
 	build/tests/sqlpipe build/tests/threaded_worker build/tests/integration \
-	build/tests/fake_mysqlnd_version.so build/tests/stmt_worker build/tests/soak_worker $(BENCH_PROGRAMS)
+	build/tests/fake_mysqlnd_version.so build/tests/stmt_worker build/tests/ticket_transaction \
+	build/tests/soak_worker $(BENCH_PROGRAMS)
 
 deps:
 	@scripts/install-deps

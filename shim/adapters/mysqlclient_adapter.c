@@ -50,6 +50,7 @@ typedef bool my_bool;
 #include <sys/time.h>
 
 #include "clock.h"
+#include "digest.h"
 #include "driver.h"
 #include "event_log.h"
 #include "protocol.h"
@@ -98,6 +99,8 @@ static struct real_symbol real_mysql_reset_connection_nonblocking =
     REAL_SYMBOL(mysql_reset_connection_nonblocking, V18);
 #endif
 static struct real_symbol real_mysql_store_result = REAL_SYMBOL(mysql_store_result, V18);
+static struct real_symbol real_mysql_use_result = REAL_SYMBOL(mysql_use_result, V18);
+static struct real_symbol real_mysql_data_seek = REAL_SYMBOL(mysql_data_seek, V18);
 static struct real_symbol real_mysql_fetch_row = REAL_SYMBOL(mysql_fetch_row, V18);
 static struct real_symbol real_mysql_fetch_lengths = REAL_SYMBOL(mysql_fetch_lengths, V18);
 static struct real_symbol real_mysql_fetch_field_direct = REAL_SYMBOL(mysql_fetch_field_direct, V18);
@@ -122,6 +125,11 @@ static struct real_symbol real_mysql_stmt_attr_set = REAL_SYMBOL(mysql_stmt_attr
 static struct real_symbol real_mysql_stmt_send_long_data = REAL_SYMBOL(mysql_stmt_send_long_data, V18);
 static struct real_symbol real_mysql_stmt_close = REAL_SYMBOL(mysql_stmt_close, V18);
 static struct real_symbol real_mysql_stmt_reset = REAL_SYMBOL(mysql_stmt_reset, V18);
+static struct real_symbol real_mysql_stmt_init = REAL_SYMBOL(mysql_stmt_init, V18);
+static struct real_symbol real_mysql_stmt_store_result = REAL_SYMBOL(mysql_stmt_store_result, V18);
+static struct real_symbol real_mysql_stmt_affected_rows = REAL_SYMBOL(mysql_stmt_affected_rows, V18);
+static struct real_symbol real_mysql_stmt_insert_id = REAL_SYMBOL(mysql_stmt_insert_id, V18);
+static struct real_symbol real_mysql_stmt_errno = REAL_SYMBOL(mysql_stmt_errno, V18);
 
 /* The real function, typed like ours. NULL only if no loaded object has it,
  * which cannot happen for a function the application just called through
@@ -514,6 +522,71 @@ static bool op_read_value(void *conn, const char *sql, size_t len, char *value, 
     return ok;
 }
 
+static void op_answer(void *conn, struct answer_summary *a)
+{
+    const MYSQL *m = conn;
+    a->affected_rows = m->affected_rows;
+    a->insert_id = m->insert_id;
+    a->warnings = m->warning_count;
+    a->field_count = m->field_count;
+    a->error_code = m->net.last_errno;
+    a->info = m->info;
+    a->info_len = m->info != NULL ? strlen(m->info) : 0;
+}
+
+/* The digest of a stored result set, as the application can observe it:
+ * each column's description, every row, and the warning count of its
+ * final packet. Read through the library's own API, then rewound, so the
+ * application fetches from the first row as if nothing had looked. */
+static uint64_t result_digest(const MYSQL *m, MYSQL_RES *res)
+{
+    unsigned n = res->field_count;
+    uint64_t d = digest_u64(DIGEST_INIT, n);
+    for (unsigned i = 0; i < n; i++) {
+        const MYSQL_FIELD *f = REAL(mysql_fetch_field_direct)(res, i);
+        if (f == NULL)
+            return 0;
+        d = digest_field(d, f->name, f->name_length);
+        d = digest_field(d, f->org_name, f->org_name_length);
+        d = digest_field(d, f->table, f->table_length);
+        d = digest_field(d, f->org_table, f->org_table_length);
+        d = digest_field(d, f->db, f->db_length);
+        d = digest_u64(d, (uint64_t)f->type);
+        d = digest_u64(d, f->flags);
+        d = digest_u64(d, f->decimals);
+        d = digest_u64(d, f->charsetnr);
+        d = digest_u64(d, f->length);
+    }
+    uint64_t rows = 0;
+    for (MYSQL_ROW row; (row = REAL(mysql_fetch_row)(res)) != NULL; rows++) {
+        const unsigned long *lengths = REAL(mysql_fetch_lengths)(res);
+        for (unsigned i = 0; i < n; i++)
+            d = digest_field(d, row[i], row[i] != NULL && lengths != NULL ? lengths[i] : 0);
+    }
+    REAL(mysql_data_seek)(res, 0);
+    d = digest_u64(d, rows);
+    d = digest_u64(d, m->warning_count);
+    return digest_finish(d);
+}
+
+static bool op_replay_sql(void *conn, const char *sql, size_t len, struct answer_summary *a, uint64_t *rows)
+{
+    MYSQL *m = conn;
+    *rows = 0;
+    int rc = REAL(mysql_real_query)(m, sql, (unsigned long)len);
+    op_answer(m, a);
+    if (rc != 0)
+        return !op_link_dropped(m) && a->error_code != 0 && a->error_code < GS_ER_CLIENT_FIRST;
+    if (m->field_count == 0)
+        return true;
+    MYSQL_RES *res = REAL(mysql_store_result)(m);
+    if (res == NULL)
+        return false;
+    *rows = result_digest(m, res);
+    REAL(mysql_free_result)(res);
+    return true;
+}
+
 static void op_take_over(void *conn, void *backend)
 {
     MYSQL *m = conn;
@@ -543,6 +616,9 @@ static void op_step_aside(void *conn, void *backend)
     LIBRARY_RECONNECT((MYSQL *)conn) = ((struct connection_backend *)backend)->app_reconnect;
 }
 
+static bool op_replay_prepared(void *conn, const char *sql, size_t len, const unsigned char *params,
+                               size_t params_len, struct answer_summary *a, uint64_t *rows);
+
 static const struct connection_ops mysqlclient_ops = {
     .library = LIBRARY_NAME,
     .backend_size = sizeof(struct connection_backend),
@@ -565,6 +641,9 @@ static const struct connection_ops mysqlclient_ops = {
     .read_result = op_read_result,
     .drop_link = op_drop_link,
     .read_value = op_read_value,
+    .answer = op_answer,
+    .replay_sql = op_replay_sql,
+    .replay_prepared = op_replay_prepared,
     .take_over = op_take_over,
     .step_aside = op_step_aside,
     .library_reconnect = op_library_reconnect,
@@ -776,6 +855,33 @@ EXPORT my_bool mysql_read_query_result(MYSQL *m)
 static bool call_select_db(void *m, void *db)
 {
     return REAL(mysql_select_db)(m, db) == 0;
+}
+
+/* Results: in a transaction being recorded, the digest of what the
+ * application stores, for its replay; one test otherwise. */
+EXPORT MYSQL_RES *mysql_store_result(MYSQL *m)
+{
+    __typeof__(&mysql_store_result) real = REAL_CHECKED(mysql_store_result);
+    if (real == NULL)
+        return NULL;
+    struct gs_connection *c = driver_find(m);
+    MYSQL_RES *res = SHIM_REAL_CALL(real(m));
+    if (__builtin_expect(c != NULL && driver_wants_rows(c), 0) && res != NULL) {
+        uint64_t digest = SHIM_REAL_CALL(result_digest(m, res));
+        driver_result_rows(c, digest);
+    }
+    return res;
+}
+
+EXPORT MYSQL_RES *mysql_use_result(MYSQL *m)
+{
+    __typeof__(&mysql_use_result) real = REAL_CHECKED(mysql_use_result);
+    if (real == NULL)
+        return NULL;
+    struct gs_connection *c = driver_find(m);
+    if (c != NULL)
+        driver_result_unbuffered(c);
+    return SHIM_REAL_CALL(real(m));
 }
 
 EXPORT int mysql_select_db(MYSQL *m, const char *db)
@@ -1068,7 +1174,171 @@ static void statement_release(void *backend)
     free(b->results.v);
 }
 
+/* ---- prepared statements in a replayed transaction ---- */
+
+static void statement_answer(void *stmt, struct answer_summary *a)
+{
+    MYSQL_STMT *st = stmt;
+    a->affected_rows = REAL(mysql_stmt_affected_rows)(st);
+    a->insert_id = REAL(mysql_stmt_insert_id)(st);
+    a->warnings = st->mysql != NULL ? st->mysql->warning_count : 0;
+    a->field_count = st->field_count;
+    a->error_code = REAL(mysql_stmt_errno)(st);
+    a->info = NULL;
+    a->info_len = 0;
+}
+
+/* The digest of a stored result set of a prepared statement: the columns,
+ * and every row as the server sent it (the binary protocol's bytes, which
+ * the library converts into the application's buffers as it fetches). */
+static uint64_t statement_rows_digest(const MYSQL_STMT *st)
+{
+    unsigned n = st->field_count;
+    uint64_t d = digest_u64(DIGEST_INIT, n);
+    for (unsigned i = 0; st->fields != NULL && i < n; i++) {
+        const MYSQL_FIELD *f = &st->fields[i];
+        d = digest_field(d, f->name, f->name_length);
+        d = digest_field(d, f->org_name, f->org_name_length);
+        d = digest_field(d, f->table, f->table_length);
+        d = digest_field(d, f->org_table, f->org_table_length);
+        d = digest_field(d, f->db, f->db_length);
+        d = digest_u64(d, (uint64_t)f->type);
+        d = digest_u64(d, f->flags);
+        d = digest_u64(d, f->decimals);
+        d = digest_u64(d, f->charsetnr);
+        d = digest_u64(d, f->length);
+    }
+    uint64_t rows = 0;
+    for (const MYSQL_ROWS *r = st->result.data; r != NULL; r = r->next, rows++)
+        d = digest_field(d, r->data, r->length);
+    d = digest_u64(d, rows);
+    d = digest_u64(d, st->mysql != NULL ? st->mysql->warning_count : 0);
+    return digest_finish(d);
+}
+
+/* Bytes of a parameter of a fixed-size type; 0 for the others. */
+static size_t fixed_size(enum enum_field_types type)
+{
+    switch (type) {
+    case MYSQL_TYPE_TINY: return 1;
+    case MYSQL_TYPE_SHORT:
+    case MYSQL_TYPE_YEAR: return 2;
+    case MYSQL_TYPE_LONG:
+    case MYSQL_TYPE_INT24:
+    case MYSQL_TYPE_FLOAT: return 4;
+    case MYSQL_TYPE_LONGLONG:
+    case MYSQL_TYPE_DOUBLE: return 8;
+    case MYSQL_TYPE_TIME:
+    case MYSQL_TYPE_DATE:
+    case MYSQL_TYPE_DATETIME:
+    case MYSQL_TYPE_TIMESTAMP: return sizeof(MYSQL_TIME);
+    default: return 0;
+    }
+}
+
+/* The parameter values as the library will send them: per parameter its
+ * buffer type, unsigned flag, NULL flag, a 4-byte length and the bytes
+ * (read from the application's buffers, as the execute just did). Bulk
+ * executions (arrays) are not kept. */
+static size_t statement_params(void *stmt, unsigned char *buf, size_t size)
+{
+    const MYSQL_STMT *st = stmt;
+#ifdef CLIENT_LIBMARIADB
+    if (st->array_size > 0)
+        return STATEMENT_PARAMS_UNKEPT;
+#endif
+    if (st->param_count != 0 && (!st->bind_param_done || st->params == NULL))
+        return STATEMENT_PARAMS_UNKEPT;
+    size_t at = 0;
+    for (unsigned i = 0; i < st->param_count; i++) {
+        const MYSQL_BIND *p = &st->params[i];
+        bool is_null = p->buffer_type == MYSQL_TYPE_NULL || (p->is_null != NULL && *p->is_null) ||
+                       (p->buffer == NULL && fixed_size(p->buffer_type) != 0);
+        size_t n = is_null ? 0 : fixed_size(p->buffer_type);
+        if (!is_null && n == 0)
+            n = p->length != NULL ? *p->length : p->buffer_length;
+        if (n > UINT32_MAX || (n != 0 && p->buffer == NULL))
+            return STATEMENT_PARAMS_UNKEPT;
+        unsigned char head[3] = {(unsigned char)p->buffer_type, p->is_unsigned != 0, is_null};
+        uint32_t len = (uint32_t)n;
+        if (at + sizeof head + sizeof len + n <= size) {
+            memcpy(buf + at, head, sizeof head);
+            memcpy(buf + at + sizeof head, &len, sizeof len);
+            if (n != 0)
+                memcpy(buf + at + sizeof head + sizeof len, p->buffer, n);
+        }
+        at += sizeof head + sizeof len + n;
+    }
+    return at;
+}
+
+/* Binds what statement_params wrote to `st`, each value copied into
+ * aligned room of `room` (params_len + 16 bytes per parameter). */
+static bool bind_recorded_params(MYSQL_STMT *st, const unsigned char *p, size_t len, MYSQL_BIND *binds,
+                                 my_bool *nulls, unsigned long *lengths, unsigned char *room)
+{
+    const unsigned char *end = p + len;
+    size_t used = 0;
+    for (unsigned i = 0; i < st->param_count; i++) {
+        uint32_t n;
+        if (end - p < 7)
+            return false;
+        memcpy(&n, p + 3, sizeof n);
+        if ((size_t)(end - p - 7) < n)
+            return false;
+        used = (used + 15) & ~(size_t)15;
+        memcpy(room + used, p + 7, n);
+        binds[i].buffer_type = (enum enum_field_types)p[0];
+        binds[i].is_unsigned = (my_bool)(p[1] != 0);
+        nulls[i] = (my_bool)(p[2] != 0);
+        lengths[i] = n;
+        binds[i].buffer = room + used;
+        binds[i].buffer_length = n;
+        binds[i].length = &lengths[i];
+        binds[i].is_null = &nulls[i];
+        used += n;
+        p += 7 + n;
+    }
+    return p == end && REAL(mysql_stmt_bind_param)(st, binds) == 0;
+}
+
+static bool op_replay_prepared(void *conn, const char *sql, size_t len, const unsigned char *params,
+                               size_t params_len, struct answer_summary *a, uint64_t *rows)
+{
+    MYSQL *m = conn;
+    *rows = 0;
+    MYSQL_STMT *st = REAL(mysql_stmt_init)(m);
+    if (st == NULL)
+        return false;
+    bool ran = false;
+    if (REAL(mysql_stmt_prepare)(st, sql, (unsigned long)len) == 0) {
+        unsigned n = (unsigned)st->param_count;
+        MYSQL_BIND *binds = calloc(n ? n : 1, sizeof *binds);
+        my_bool *nulls = calloc(n ? n : 1, sizeof *nulls);
+        unsigned long *lengths = calloc(n ? n : 1, sizeof *lengths);
+        unsigned char *room = malloc(params_len + 16 * (size_t)(n + 1));
+        if (binds != NULL && nulls != NULL && lengths != NULL && room != NULL &&
+            bind_recorded_params(st, params, params_len, binds, nulls, lengths, room)) {
+            int rc = REAL(mysql_stmt_execute)(st);
+            statement_answer(st, a);
+            ran = rc == 0 || (!op_link_dropped(m) && a->error_code != 0 && a->error_code < GS_ER_CLIENT_FIRST);
+            if (rc == 0 && st->field_count != 0) {
+                ran = REAL(mysql_stmt_store_result)(st) == 0;
+                *rows = statement_rows_digest(st);
+            }
+        }
+        free(binds);
+        free(nulls);
+        free(lengths);
+        free(room);
+    }
+    REAL(mysql_stmt_close)(st);
+    return ran;
+}
+
 static const struct statement_ops mysqlclient_statement_ops = {
+    .answer = statement_answer,
+    .params = statement_params,
     .backend_size = sizeof(struct statement_backend),
     .prepare_again = statement_prepare_again,
     .shape = statement_shape,
@@ -1196,6 +1466,22 @@ EXPORT my_bool mysql_stmt_send_long_data(MYSQL_STMT *st, unsigned int param, con
  * unprepared for Oracle's; number 0 for libmariadb's, whose close first
  * resets the state from the number (found against MySQL 9.7: the state
  * alone was put back to prepared, and the fresh statement closed). */
+/* A prepared statement's result set, as for the connection's. Executions
+ * whose rows the application fetches one by one, unstored, leave the
+ * record waiting for a digest that never comes: their transaction is not
+ * replayable. */
+EXPORT int mysql_stmt_store_result(MYSQL_STMT *st)
+{
+    __typeof__(&mysql_stmt_store_result) real = REAL_CHECKED(mysql_stmt_store_result);
+    if (real == NULL)
+        return 1;
+    struct gs_connection *c = st != NULL && st->mysql != NULL ? driver_find(st->mysql) : NULL;
+    int rc = SHIM_REAL_CALL(real(st));
+    if (__builtin_expect(c != NULL && driver_wants_rows(c), 0) && rc == 0)
+        driver_result_rows(c, statement_rows_digest(st));
+    return rc;
+}
+
 EXPORT my_bool mysql_stmt_close(MYSQL_STMT *st)
 {
     if (!driver_stmt_close(managed_stmt(st), st)) {

@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "digest.h"
 #include "driver.h"
 #include "event_log.h"
 #include "protocol.h"
@@ -87,6 +88,7 @@ static struct {
     func_mysqlnd_conn__close close;
     func_mysqlnd_conn_data__get_updated_connect_flags get_updated_connect_flags;
     func_mysqlnd_conn_data__store_result store_result;
+    func_mysqlnd_conn_data__use_result use_result;
     func_mysqlnd_conn_data__next_result next_result;
     func_mysqlnd_stmt__prepare stmt_prepare;
     func_mysqlnd_stmt__execute statement_execute;
@@ -94,6 +96,9 @@ static struct {
     func_mysqlnd_stmt__free_stmt_result stmt_free_result;
     func_mysqlnd_stmt__reset stmt_reset;
     func_mysqlnd_stmt__send_long_data stmt_send_long_data;
+    func_mysqlnd_stmt__store_result stmt_store_result;
+    func_mysqlnd_stmt__use_result stmt_use_result;
+    func_mysqlnd_stmt__get_result stmt_get_result;
 } real;
 
 static struct real_symbol real_mysqlnd_connection_init = REAL_SYMBOL(mysqlnd_connection_init, NULL);
@@ -438,6 +443,69 @@ static bool op_read_value(void *conn, const char *sql, size_t len, char *value, 
     return ok;
 }
 
+static void op_answer(void *conn, struct answer_summary *a)
+{
+    const MYSQLND_CONN_DATA *c = CONN(conn);
+    a->affected_rows = c->upsert_status->affected_rows;
+    a->insert_id = c->upsert_status->last_insert_id;
+    a->warnings = c->upsert_status->warning_count;
+    a->field_count = c->field_count;
+    a->error_code = c->error_info->error_no;
+    a->info = c->last_message.s;
+    a->info_len = c->last_message.s != NULL ? c->last_message.l : 0;
+}
+
+/* The digest of a stored result set, as the application can observe it:
+ * each column's description, every row as the server sent it (mysqlnd
+ * keeps the packets and decodes them as they are fetched, so they are
+ * still as they came), and the final packet's warning count. */
+static uint64_t result_digest(const MYSQLND_RES *res, unsigned warnings)
+{
+    unsigned n = res->field_count;
+    uint64_t d = digest_u64(DIGEST_INIT, n);
+    const MYSQLND_RES_BUFFERED *stored = res->stored_data;
+    if (res->meta == NULL || stored == NULL)
+        return 0;
+    for (unsigned i = 0; i < n; i++) {
+        const MYSQLND_FIELD *f = &res->meta->fields[i];
+        d = digest_field(d, f->name, f->name_length);
+        d = digest_field(d, f->org_name, f->org_name_length);
+        d = digest_field(d, f->table, f->table_length);
+        d = digest_field(d, f->org_table, f->org_table_length);
+        d = digest_field(d, f->db, f->db_length);
+        d = digest_u64(d, (uint64_t)f->type);
+        d = digest_u64(d, f->flags);
+        d = digest_u64(d, f->decimals);
+        d = digest_u64(d, f->charsetnr);
+        d = digest_u64(d, f->length);
+    }
+    for (uint64_t i = 0; i < stored->row_count; i++)
+        d = digest_field(d, stored->row_buffers[i].ptr, stored->row_buffers[i].size);
+    d = digest_u64(d, stored->row_count);
+    d = digest_u64(d, warnings);
+    return digest_finish(d);
+}
+
+static bool op_replay_sql(void *conn, const char *sql, size_t len, struct answer_summary *a, uint64_t *rows)
+{
+    MYSQLND_CONN_DATA *c = CONN(conn);
+    *rows = 0;
+    struct quiet q = quiet_begin();
+    bool ok = real.query(c, sql, len) == PASS;
+    op_answer(c, a);
+    bool ran = ok || (!op_link_dropped(c) && a->error_code != 0 && a->error_code < GS_ER_CLIENT_FIRST);
+    if (ok && c->field_count != 0) {
+        MYSQLND_RES *result = real.store_result(c);
+        ran = result != NULL;
+        if (result != NULL) {
+            *rows = result_digest(result, c->upsert_status->warning_count);
+            result->m.free_result(result, true);
+        }
+    }
+    quiet_end(q);
+    return ran;
+}
+
 /* libmariadb follows USE through session tracking; mysqlnd does not: the
  * database a reconnect selects is the one the driver saw chosen last. */
 static void op_note_database(void *backend, const char *db, size_t len)
@@ -453,7 +521,13 @@ static void op_release(void *backend)
     forget_params(&s->params);
 }
 
+static bool op_replay_prepared(void *conn, const char *sql, size_t len, const unsigned char *params,
+                               size_t params_len, struct answer_summary *a, uint64_t *rows);
+
 static const struct connection_ops mysqlnd_ops = {
+    .answer = op_answer,
+    .replay_sql = op_replay_sql,
+    .replay_prepared = op_replay_prepared,
     .library = "mysqlnd",
     .backend_size = sizeof(struct mysqlnd_session),
     .link_dropped = op_link_dropped,
@@ -538,6 +612,25 @@ static enum_func_status hook_reap_query(MYSQLND_CONN_DATA *c)
     if (gc == NULL || !driver_has_pending(gc))
         return real.reap_query(c);
     return STATUS(driver_read(gc, c));
+}
+
+/* Results: in a transaction being recorded, the digest of what the
+ * application stores, for its replay; one test otherwise. */
+static MYSQLND_RES *hook_store_result(MYSQLND_CONN_DATA *const c)
+{
+    struct gs_connection *gc = driver_find(c);
+    MYSQLND_RES *result = real.store_result(c);
+    if (__builtin_expect(gc != NULL && driver_wants_rows(gc), 0) && result != NULL)
+        driver_result_rows(gc, result_digest(result, c->upsert_status->warning_count));
+    return result;
+}
+
+static MYSQLND_RES *hook_use_result(MYSQLND_CONN_DATA *const c)
+{
+    struct gs_connection *gc = driver_find(c);
+    if (gc != NULL)
+        driver_result_unbuffered(gc);
+    return real.use_result(c);
 }
 
 static bool call_ping(void *c, void *unused)
@@ -757,7 +850,188 @@ static unsigned statement_error_code(void *stmt)
     return ((MYSQLND_STMT *)stmt)->data->error_info->error_no;
 }
 
+/* ---- prepared statements in a replayed transaction ---- */
+
+static void statement_answer(void *stmt, struct answer_summary *a)
+{
+    const MYSQLND_STMT_DATA *d = ((MYSQLND_STMT *)stmt)->data;
+    a->affected_rows = d->upsert_status->affected_rows;
+    a->insert_id = d->upsert_status->last_insert_id;
+    a->warnings = d->upsert_status->warning_count;
+    a->field_count = d->field_count;
+    a->error_code = d->error_info->error_no;
+    a->info = NULL;
+    a->info_len = 0;
+}
+
+/* The parameter values, as mysqlnd sent them: per parameter its type byte,
+ * then a tag (0 NULL, 1 integer, 2 double, 3 string) and the value (8
+ * bytes, or a 4-byte length and the bytes). Booleans are the integers
+ * mysqlnd converts them to; anything else (an array, an object, long
+ * data) is not kept. */
+enum { PARAM_NULL, PARAM_LONG, PARAM_DOUBLE, PARAM_STRING };
+
+static size_t put(unsigned char *buf, size_t size, size_t at, const void *data, size_t n)
+{
+    if (at + n <= size)
+        memcpy(buf + at, data, n);
+    return at + n;
+}
+
+static size_t statement_params(void *stmt, unsigned char *buf, size_t size)
+{
+    const MYSQLND_STMT_DATA *d = ((MYSQLND_STMT *)stmt)->data;
+    size_t at = 0;
+    if (d->param_count != 0 && d->param_bind == NULL)
+        return STATEMENT_PARAMS_UNKEPT;
+    for (unsigned i = 0; i < d->param_count; i++) {
+        const MYSQLND_PARAM_BIND *p = &d->param_bind[i];
+        if (p->flags & MYSQLND_PARAM_BIND_BLOB_USED)
+            return STATEMENT_PARAMS_UNKEPT;
+        const zval *zv = &p->zv;
+        ZVAL_DEREF(zv);
+        unsigned char head[2] = {p->type, 0};
+        int64_t number = 0;
+        double real_number = 0;
+        switch (Z_TYPE_P(zv)) {
+        case IS_NULL:
+        case IS_UNDEF:
+            head[1] = PARAM_NULL;
+            break;
+        case IS_FALSE:
+        case IS_TRUE:
+        case IS_LONG:
+            head[1] = PARAM_LONG;
+            number = Z_TYPE_P(zv) == IS_LONG ? (int64_t)Z_LVAL_P(zv) : Z_TYPE_P(zv) == IS_TRUE;
+            break;
+        case IS_DOUBLE:
+            head[1] = PARAM_DOUBLE;
+            real_number = Z_DVAL_P(zv);
+            break;
+        case IS_STRING:
+            head[1] = PARAM_STRING;
+            break;
+        default:
+            return STATEMENT_PARAMS_UNKEPT;
+        }
+        at = put(buf, size, at, head, sizeof head);
+        if (head[1] == PARAM_LONG) {
+            at = put(buf, size, at, &number, sizeof number);
+        } else if (head[1] == PARAM_DOUBLE) {
+            at = put(buf, size, at, &real_number, sizeof real_number);
+        } else if (head[1] == PARAM_STRING) {
+            uint32_t n = (uint32_t)Z_STRLEN_P(zv);
+            if (Z_STRLEN_P(zv) > UINT32_MAX)
+                return STATEMENT_PARAMS_UNKEPT;
+            at = put(buf, size, at, &n, sizeof n);
+            at = put(buf, size, at, Z_STRVAL_P(zv), n);
+        }
+    }
+    return at;
+}
+
+/* A string of ours that PHP takes for an interned one: it never counts
+ * references to it nor frees it, and no PHP symbol is needed to make it. */
+static zend_string *unmanaged_string(const unsigned char *data, size_t len)
+{
+    zend_string *s = calloc(1, _ZSTR_STRUCT_SIZE(len));
+    if (s == NULL)
+        return NULL;
+    GC_SET_REFCOUNT(s, 1);
+    GC_TYPE_INFO(s) = GC_STRING | ((IS_STR_INTERNED | IS_STR_PERSISTENT) << GC_FLAGS_SHIFT);
+    ZSTR_LEN(s) = len;
+    memcpy(ZSTR_VAL(s), data, len);
+    ZSTR_VAL(s)[len] = '\0';
+    return s;
+}
+
+/* Binds the parameters statement_params wrote; `strings` collects what
+ * to free once the statement is gone. False when they do not fit. */
+static bool bind_recorded_params(MYSQLND_STMT *st, const unsigned char *p, size_t len, zend_string **strings)
+{
+    const unsigned char *end = p + len;
+    unsigned count = st->data->param_count;
+    for (unsigned i = 0; i < count; i++) {
+        if (end - p < 2)
+            return false;
+        zend_uchar type = p[0];
+        unsigned char tag = p[1];
+        p += 2;
+        zval zv;
+        if (tag == PARAM_NULL) {
+            ZVAL_NULL(&zv);
+        } else if (tag == PARAM_LONG || tag == PARAM_DOUBLE) {
+            if (end - p < 8)
+                return false;
+            int64_t number;
+            double real_number;
+            memcpy(&number, p, 8);
+            memcpy(&real_number, p, 8);
+            if (tag == PARAM_LONG)
+                ZVAL_LONG(&zv, (zend_long)number);
+            else
+                ZVAL_DOUBLE(&zv, real_number);
+            p += 8;
+        } else if (tag == PARAM_STRING) {
+            uint32_t n;
+            if (end - p < 4)
+                return false;
+            memcpy(&n, p, 4);
+            p += 4;
+            if ((size_t)(end - p) < n || (strings[i] = unmanaged_string(p, n)) == NULL)
+                return false;
+            ZVAL_INTERNED_STR(&zv, strings[i]);
+            p += n;
+        } else {
+            return false;
+        }
+        if (st->m->bind_one_parameter(st, i, &zv, type) != PASS)
+            return false;
+    }
+    return p == end;
+}
+
+static bool op_replay_prepared(void *conn, const char *sql, size_t len, const unsigned char *params,
+                               size_t params_len, struct answer_summary *a, uint64_t *rows)
+{
+    MYSQLND_CONN_DATA *c = CONN(conn);
+    *rows = 0;
+    struct quiet q = quiet_begin();
+    MYSQLND_STMT *st = c->m->stmt_init(c);
+    bool ran = false;
+    zend_string **strings = NULL;
+    unsigned count = 0;
+    if (st != NULL && real.stmt_prepare(st, sql, len) == PASS) {
+        count = st->data->param_count;
+        /* An array of pointers: room for one per parameter. */
+        strings = calloc(count != 0 ? count : 1, sizeof(void *));
+        if (strings != NULL && bind_recorded_params(st, params, params_len, strings)) {
+            bool ok = real.statement_execute(st) == PASS;
+            statement_answer(st, a);
+            ran = ok || (!op_link_dropped(c) && a->error_code != 0 && a->error_code < GS_ER_CLIENT_FIRST);
+            if (ok && st->data->field_count != 0) {
+                MYSQLND_RES *result = real.stmt_store_result(st);
+                ran = result != NULL;
+                if (result != NULL)
+                    *rows = result_digest(result, st->data->upsert_status->warning_count);
+            }
+        }
+    }
+    if (st != NULL)
+        real.stmt_dtor(st, true);
+    if (strings != NULL) {
+        /* The statement is gone, and with it every reference to them. */
+        for (unsigned i = 0; i < count; i++)
+            free(strings[i]);
+        free(strings);
+    }
+    quiet_end(q);
+    return ran;
+}
+
 static const struct statement_ops mysqlnd_statement_ops = {
+    .answer = statement_answer,
+    .params = statement_params,
     .backend_size = sizeof(struct statement_backend),
     .prepare_again = statement_prepare_again,
     .shape = statement_shape,
@@ -806,6 +1080,35 @@ static enum_func_status hook_stmt_execute(MYSQLND_STMT *stmt)
  * statement numbered 0. Without this, PDO's freeing of a statement
  * prepared before a KILL closed the one just prepared on the fresh
  * connection: "1243 Unknown prepared statement handler (1)". */
+/* A prepared statement's result set, as for the connection's. */
+static MYSQLND_RES *hook_stmt_store_result(MYSQLND_STMT *const stmt)
+{
+    struct gs_connection *gc = driver_find(stmt_conn(stmt));
+    MYSQLND_RES *result = real.stmt_store_result(stmt);
+    if (__builtin_expect(gc != NULL && driver_wants_rows(gc), 0) && result != NULL)
+        driver_result_rows(gc, result_digest(result, stmt->data->upsert_status->warning_count));
+    return result;
+}
+
+/* mysqli_stmt::get_result: the rows read into a result of their own,
+ * the same packets as store_result keeps. */
+static MYSQLND_RES *hook_stmt_get_result(MYSQLND_STMT *const stmt)
+{
+    struct gs_connection *gc = driver_find(stmt_conn(stmt));
+    MYSQLND_RES *result = real.stmt_get_result(stmt);
+    if (__builtin_expect(gc != NULL && driver_wants_rows(gc), 0) && result != NULL)
+        driver_result_rows(gc, result_digest(result, stmt->data->upsert_status->warning_count));
+    return result;
+}
+
+static MYSQLND_RES *hook_stmt_use_result(MYSQLND_STMT *const stmt)
+{
+    struct gs_connection *gc = driver_find(stmt_conn(stmt));
+    if (gc != NULL)
+        driver_result_unbuffered(gc);
+    return real.stmt_use_result(stmt);
+}
+
 static enum_func_status hook_stmt_dtor(MYSQLND_STMT *stmt, bool implicit)
 {
     if (!driver_stmt_close(driver_find(stmt_conn(stmt)), stmt))
@@ -881,6 +1184,7 @@ static void install_hooks(void)
     real.dtor = conn->dtor;
     real.get_updated_connect_flags = conn->get_updated_connect_flags;
     real.store_result = conn->store_result;
+    real.use_result = conn->use_result;
     real.next_result = conn->next_result;
     real.stmt_prepare = stmt->prepare;
     real.statement_execute = stmt->execute;
@@ -888,6 +1192,9 @@ static void install_hooks(void)
     real.stmt_free_result = stmt->free_stmt_result;
     real.stmt_reset = stmt->reset;
     real.stmt_send_long_data = stmt->send_long_data;
+    real.stmt_store_result = stmt->store_result;
+    real.stmt_use_result = stmt->use_result;
+    real.stmt_get_result = stmt->get_result;
 
     /* The tables are global and every object points to them: patching
      * them in place covers connections that already exist. */
@@ -896,6 +1203,8 @@ static void install_hooks(void)
     conn->connect = hook_connect;
     conn->send_query = hook_send_query;
     conn->reap_query = hook_reap_query;
+    conn->store_result = hook_store_result;
+    conn->use_result = hook_use_result;
     conn->ping = hook_ping;
     conn->select_db = hook_select_db;
     conn->set_server_option = hook_set_server_option;
@@ -907,6 +1216,9 @@ static void install_hooks(void)
     stmt->dtor = hook_stmt_dtor;
     stmt->reset = hook_stmt_reset;
     stmt->send_long_data = hook_stmt_send_long_data;
+    stmt->store_result = hook_stmt_store_result;
+    stmt->use_result = hook_stmt_use_result;
+    stmt->get_result = hook_stmt_get_result;
 }
 
 EXPORT MYSQLND *mysqlnd_connection_init(const size_t client_flags, const bool persistent,

@@ -27,6 +27,19 @@ struct error_snapshot {
     char message[512];
 };
 
+/* What the application could observe of a statement's answer, besides
+ * its rows: what the transaction replay compares. `info` points into the
+ * library's handle (NULL: none). */
+struct answer_summary {
+    unsigned long long affected_rows;
+    unsigned long long insert_id;
+    unsigned warnings;
+    unsigned field_count;
+    unsigned error_code; /* 0: success */
+    const char *info;
+    size_t info_len;
+};
+
 /* What a reconnect must bring back, besides what the library keeps. */
 struct reconnect_request {
     unsigned timeout_s; /* bound for the connect; never longer than the app's own */
@@ -79,6 +92,21 @@ struct connection_ops {
      * results, which this would erase, it runs nothing and fails. May be
      * NULL. */
     bool (*read_value)(void *conn, const char *sql, size_t len, char *value, size_t size, bool *quote);
+    /* The answer of the statement that just ran, as the application sees
+     * it. NULL: the library's transactions are not replayed. */
+    void (*answer)(void *conn, struct answer_summary *a);
+    /* Runs `sql` again for a transaction replay and gives its answer and
+     * the digest of its rows, computed as for the application's own
+     * results (driver_result_stored; 0: no result set). The handle need
+     * not look as before afterwards. False only when it could not run at
+     * all (the link). Real call. */
+    bool (*replay_sql)(void *conn, const char *sql, size_t len, struct answer_summary *a, uint64_t *rows);
+    /* The same for a prepared statement: prepares `sql` anew (a statement
+     * of the adapter's own, closed after), binds the parameter values its
+     * statement_ops.params wrote, executes it, digests its rows as for
+     * driver_result_rows. May be NULL. Real call. */
+    bool (*replay_prepared)(void *conn, const char *sql, size_t len, const unsigned char *params, size_t params_len,
+                            struct answer_summary *a, uint64_t *rows);
     /* The session's database changed (USE, select_db): for a library whose
      * reconnect does not follow it by itself (may be NULL). */
     void (*note_database)(void *backend, const char *db, size_t len);
@@ -121,6 +149,16 @@ struct statement_ops {
     void (*set_error)(void *stmt, unsigned code, const char *message);
     unsigned (*error_code)(void *stmt);
     void (*release)(void *backend); /* may be NULL */
+    /* For the transaction replay (both may be NULL: executions are then
+     * not replayable). The answer of the execution that just ran; and its
+     * parameter values as they were sent, written into `buf` in the
+     * adapter's own format (read back only by its replay_prepared): the
+     * bytes needed (at most `size` were written; call again with more),
+     * or STATEMENT_PARAMS_UNKEPT when a value cannot be kept. */
+    void (*answer)(void *stmt, struct answer_summary *a);
+    size_t (*params)(void *stmt, unsigned char *buf, size_t size);
 };
+
+#define STATEMENT_PARAMS_UNKEPT ((size_t)-1)
 
 #endif

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "backend.h"
 
@@ -91,6 +92,19 @@ struct driver_command {
 
 bool driver_command(struct gs_connection *c, void *conn, const struct driver_command *cmd, real_call real,
                     void *arg);
+
+/* ---- results, for the transaction replay ---- */
+
+/* The result set of the last statement (or prepared statement's
+ * execution) is being recorded: the adapter gives the digest of what the
+ * application stored (its columns, rows and final warning count, computed
+ * as its replay_sql or replay_prepared computes it). Cheap: a
+ * load and a test; false outside a recorded transaction. */
+bool driver_wants_rows(const struct gs_connection *c);
+void driver_result_rows(struct gs_connection *c, uint64_t digest);
+/* The application reads the result set row by row (unbuffered): what it
+ * sees cannot be digested up front, so its transaction is not replayable. */
+void driver_result_unbuffered(struct gs_connection *c);
 
 /* ---- prepared statements ---- */
 

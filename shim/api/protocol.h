@@ -28,6 +28,7 @@
 #define GS_ER_CON_COUNT 1040u          /* too many connections */
 #define GS_ER_SERVER_SHUTDOWN 1053u
 #define GS_ER_CONNECTION_KILLED 1927u  /* MariaDB */
+#define GS_ER_NO_SUCH_THREAD 1094u     /* KILL of a connection that is gone */
 #define GS_ER_XAER_RMFAIL 1399u        /* a command refused in the XA transaction's state */
 #define GS_ER_CLIENT_INTERACTION_TIMEOUT 4031u /* MySQL 8.0.24+, before closing an idle connection */
 

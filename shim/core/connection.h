@@ -16,6 +16,7 @@
 #include "session_guard.h"
 #include "session_replay.h"
 #include "statement_class.h"
+#include "transaction_record.h"
 
 /* Statements longer than this, sent in two steps (send, then read the
  * result, as the application calls them), are not kept for a retry after a
@@ -33,6 +34,15 @@ struct gs_connection {
     const struct connection_ops *ops;
     struct session_guard guard;
     struct session_replay replay;
+    /* The open transaction's statements, for its replay, and room for the
+     * parameter values of one execution (grown inside transactions only). */
+    struct transaction_record record;
+    unsigned char *params;
+    size_t params_cap;
+    /* A statement longer than pending_sql, sent in two steps inside a
+     * transaction: kept here for the record (and so for a resend too). */
+    char *long_sql;
+    size_t long_sql_cap;
     struct class_cache classes;
     struct server_profile server; /* what the classes are computed for */
     /* The connection's socket, read once per connection: the probe peeks
@@ -56,6 +66,7 @@ struct gs_connection {
     uint64_t pending_sent_ns;
     struct statement_class pending_class;
     size_t pending_len; /* 0: the text was not kept */
+    const char *pending_text; /* pending_sql, or long_sql */
     char pending_sql[PENDING_SQL_MAX];
     /* The adapter's state (connection_ops.backend_size bytes). */
     alignas(max_align_t) unsigned char backend[];

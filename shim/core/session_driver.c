@@ -73,6 +73,7 @@ static void session_start(struct gs_connection *c, void *conn)
 {
     link_start(c, conn);
     session_replay_clear(&c->replay);
+    record_stop(&c->record);
     c->pending = false;
     c->aside = 0;
     c->application_epoch++;
@@ -156,6 +157,9 @@ void driver_detach(const void *conn)
     if (c->ops->release != NULL)
         c->ops->release(c->backend);
     session_replay_clear(&c->replay);
+    record_free(&c->record);
+    free(c->params);
+    free(c->long_sql);
     free(c);
 }
 
@@ -195,10 +199,16 @@ void driver_connected_by_application(struct gs_connection *c, void *conn)
 /* What one statement needs from its start to its end. */
 struct statement_run {
     struct statement_class cls;
+    enum run_origin origin;
     const char *sql; /* its text, or NULL (a command; the text not kept) */
     size_t len;
     unsigned status_before;
     uint64_t sent_ns; /* coarse clock, when the probe looked */
+    /* ORIGIN_PREPARED: the statement, and whether a replay could send its
+     * execution again (NULL: a statement goneshim has no record of). */
+    void *stmt;
+    const struct statement_ops *stmt_ops;
+    bool replayable;
 };
 
 /* The probe's socket peek, and the ping it may call for: out of line,
@@ -385,12 +395,152 @@ static void after_failure(struct gs_connection *c, void *conn)
         c->ops->show_transaction(conn);
 }
 
+/* ---- transaction replay ---- */
+
+/* Are there tables whose writes no rollback undoes (MyISAM, Aria, MEMORY,
+ * ...) in the schemas this user can see? A transaction that wrote to one
+ * left that write behind when its connection died, and its replay would
+ * write it again. Which tables a transaction wrote is not known without
+ * parsing every statement; asked on this rare path only, the server's
+ * catalogue answers for all of them at once (a conservative answer: a
+ * transaction that never touched such a table is refused too). */
+static bool only_transactional_tables(struct gs_connection *c, void *conn)
+{
+    static const char sql[] = "SELECT COUNT(*) FROM information_schema.TABLES WHERE ENGINE IS NOT NULL "
+                              "AND ENGINE <> 'InnoDB' AND TABLE_SCHEMA NOT IN "
+                              "('mysql', 'information_schema', 'performance_schema', 'sys')";
+    char value[32];
+    bool quote;
+    if (c->ops->read_value == NULL || !c->ops->read_value(conn, sql, sizeof sql - 1, value, sizeof value, &quote))
+        return false;
+    return strcmp(value, "0") == 0;
+}
+
+/* Makes sure the old session is gone (a silent drop leaves it alive, with
+ * the transaction's locks): KILL it, when its id is still its own. */
+static bool old_session_gone(struct gs_connection *c, void *conn, unsigned long long old_thread)
+{
+    if (!guard_kill_old_session(old_thread, c->ops->thread_id(conn)))
+        return true;
+    char sql[48];
+    int n = snprintf(sql, sizeof sql, "KILL CONNECTION %llu", old_thread);
+    if (c->ops->run_sql(conn, sql, (size_t)n))
+        return true;
+    struct error_snapshot err;
+    c->ops->save_error(conn, &err);
+    return err.code == GS_ER_NO_SUCH_THREAD;
+}
+
+/* Runs the recorded statements on the fresh connection and compares every
+ * answer. 0 when all are identical, else the 1-based number of the first
+ * that differs (or could not run). */
+static unsigned replay_statements(struct gs_connection *c, void *conn)
+{
+    const struct connection_ops *ops = c->ops;
+    size_t offset = 0;
+    const char *sql;
+    unsigned k = 0;
+    for (const struct record_entry *e; (e = record_next(&c->record, &offset, &sql)) != NULL;) {
+        k++;
+        if (e->sets_insert_id) {
+            /* The id the server gave is never handed out again, even after
+             * the rollback: the row gets it back only if asked for it. */
+            char set_id[64];
+            int n = snprintf(set_id, sizeof set_id, "SET insert_id = %llu", e->insert_id);
+            if (!ops->run_sql(conn, set_id, (size_t)n))
+                return k;
+        }
+        struct answer_summary a;
+        uint64_t rows = 0;
+        bool ran = !e->prepared ? ops->replay_sql(conn, sql, e->sql_len, &a, &rows)
+                   : ops->replay_prepared != NULL &&
+                         ops->replay_prepared(conn, sql, e->sql_len, record_params(e, sql), e->params_len, &a, &rows);
+        /* Never left for a later INSERT of the application's, whether this
+         * one used it or not. */
+        if (e->sets_insert_id && !ops->run_sql(conn, "SET insert_id = 0", 17))
+            return k;
+        if (!ran || record_answer_digest(&a) != e->answer || (e->rows_expected && rows != e->rows))
+            return k;
+    }
+    return 0;
+}
+
+/* The transaction just lost (REASON_IN_TRANSACTION): replays it on a fresh
+ * connection if the rules allow it and every answer comes back the same.
+ * True: it goes on, and the handle is connected with the transaction open.
+ * False: it stays lost (the handle carries the original error, and is
+ * connected if a fresh connection could be made). `in_flight`: the
+ * statement that found the death had been sent. */
+static __attribute__((noinline)) bool replay_transaction(struct gs_connection *c, void *conn,
+                                                         const struct guard_decision *d, bool in_flight)
+{
+    const struct connection_ops *ops = c->ops;
+    const struct driver_env *env = driver_env;
+    struct replay_facts facts = {
+        .enabled = env->config->replay && ops->replay_sql != NULL && ops->answer != NULL,
+        .recorded = c->record.state == RECORD_ON,
+        .rows_pending = c->record.rows_pending,
+        .in_flight = in_flight,
+        .resend_after_replay = d->resend_after_replay,
+    };
+    enum replay_refusal refusal = guard_replay_refusal(&c->guard, &facts);
+    if (refusal != REPLAY_GO) {
+        if (refusal == REFUSE_NOT_RECORDED)
+            driver_log(conn, "replay refused: %s", record_break_text(c->record.why));
+        else if (refusal != REFUSE_OFF)
+            driver_log(conn, "replay refused: %s", guard_replay_refusal_text(refusal));
+        record_stop(&c->record);
+        return false;
+    }
+    struct error_snapshot lost;
+    ops->save_error(conn, &lost);
+    uint64_t started = env->precise_ns();
+    unsigned long long old_thread = ops->thread_id(conn), insert_id = ops->insert_id(conn);
+    unsigned count = c->record.count;
+    if (!reconnect_in_place(c, conn, d->reason, env->config->reconnect_timeout_ns, false)) {
+        ops->set_error(conn, &lost);
+        record_stop(&c->record);
+        return false;
+    }
+    const char *why = NULL;
+    unsigned differs = 0;
+    shim_depth++;
+    if (!old_session_gone(c, conn, old_thread))
+        why = "the old session could not be killed";
+    else if (!only_transactional_tables(c, conn))
+        why = "a non-transactional table exists (or the catalogue could not be read)";
+    else if ((differs = replay_statements(c, conn)) != 0)
+        why = "a statement returned a different result";
+    if (why != NULL)
+        (void)ops->run_sql(conn, "ROLLBACK", 8);
+    shim_depth--;
+    ops->set_insert_id(conn, insert_id);
+    if (why != NULL) {
+        if (differs != 0)
+            driver_log(conn, "replay refused: statement %u of %u returned a different result", differs, count);
+        else
+            driver_log(conn, "replay refused: %s", why);
+        ops->set_error(conn, &lost);
+        record_stop(&c->record);
+        return false;
+    }
+    guard_transaction_replayed(&c->guard);
+    driver_log(conn, "transaction replayed: %u statements, %.1f ms", count,
+               (double)(env->precise_ns() - started) / 1e6);
+    return true;
+}
+
 /* The rare outcomes of statement_begin: a refusal, or a reconnect first.
  * Out of line, so that the common path stays a handful of instructions. */
 static __attribute__((noinline)) bool statement_begin_rare(struct gs_connection *c, void *conn,
                                                            struct statement_run *run,
                                                            const struct guard_decision *d)
 {
+    if (d->action == GUARD_FAIL && d->reason == REASON_IN_TRANSACTION && replay_transaction(c, conn, d, false)) {
+        run->sent_ns = driver_env->coarse_ns();
+        run->status_before = c->ops->server_status(conn);
+        return true;
+    }
     if (d->action == GUARD_FAIL) {
         set_refusal_error(c, conn, d->reason);
         log_decision(c, conn, d);
@@ -464,6 +614,127 @@ static bool fits_packet(struct gs_connection *c, void *conn, size_t len)
 
 enum after { DONE, SEND_AGAIN };
 
+/* Is the statement part of a transaction (open before it, or opened by
+ * it)? One test of what statement_begin read anyway: no cost outside. */
+static inline bool in_transaction(const struct statement_run *run)
+{
+    return (run->status_before & (GS_STATUS_IN_TRANS | GS_STATUS_AUTOCOMMIT)) != GS_STATUS_AUTOCOMMIT ||
+           run->cls.kind == STMT_BEGIN;
+}
+
+/* The parameter values of the execution that just ran, in c->params:
+ * their length, or STATEMENT_PARAMS_UNKEPT. */
+static size_t execution_params(struct gs_connection *c, const struct statement_run *run)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        size_t n = run->stmt_ops->params(run->stmt, c->params, c->params_cap);
+        if (n == STATEMENT_PARAMS_UNKEPT || n <= c->params_cap)
+            return n;
+        if (n > driver_env->config->replay_max)
+            return n; /* record_append_prepared says it is too big */
+        unsigned char *p = realloc(c->params, n);
+        if (p == NULL)
+            return STATEMENT_PARAMS_UNKEPT;
+        c->params = p;
+        c->params_cap = n;
+    }
+    return STATEMENT_PARAMS_UNKEPT;
+}
+
+/* note_transaction for the execution of a prepared statement. */
+static void note_execution(struct gs_connection *c, const struct statement_run *run, bool ok)
+{
+    struct transaction_record *rec = &c->record;
+    const struct statement_ops *sops = run->stmt_ops;
+    if (run->stmt == NULL || sops == NULL || sops->answer == NULL || sops->params == NULL ||
+        c->ops->replay_prepared == NULL || run->sql == NULL) {
+        record_break(rec, BREAK_PREPARED);
+        return;
+    }
+    size_t n = run->replayable ? execution_params(c, run) : STATEMENT_PARAMS_UNKEPT;
+    if (n == STATEMENT_PARAMS_UNKEPT) {
+        record_break(rec, BREAK_PARAMETERS);
+        return;
+    }
+    struct answer_summary a;
+    sops->answer(run->stmt, &a);
+    if (!ok && a.error_code == 0)
+        a.error_code = ~0u;
+    bool ids = (run->cls.flags & CLASS_SETS_INSERT_ID) != 0;
+    if (ids && a.insert_id != 0 && a.affected_rows > 1)
+        record_break(rec, BREAK_MULTI_ROW_IDS);
+    else if (n > c->params_cap)
+        record_break(rec, BREAK_TOO_BIG);
+    else
+        (void)record_append_prepared(rec, run->sql, run->len, c->params, n, &a, ids, driver_env->config->replay_max);
+}
+
+/* A statement of a transaction was answered (`ok`: success, else the
+ * server's error, the link intact): the record of the open transaction
+ * takes it, starts, stops, or learns that it cannot be replayed. */
+static __attribute__((noinline)) void note_transaction(struct gs_connection *c, void *conn,
+                                                       const struct statement_run *run, bool ok)
+{
+    const struct connection_ops *ops = c->ops;
+    struct transaction_record *rec = &c->record;
+    if (!driver_env->config->replay || ops->answer == NULL)
+        return;
+    unsigned after = ops->server_status(conn);
+    if (!(after & GS_STATUS_IN_TRANS)) {
+        record_stop(rec); /* ended (COMMIT, ROLLBACK, implicit), or none opened */
+        return;
+    }
+    if (run->cls.kind == STMT_BEGIN || !(run->status_before & GS_STATUS_IN_TRANS)) {
+        record_start(rec); /* the transaction begins with this statement */
+    } else if (rec->state == RECORD_IDLE) {
+        record_start(rec);
+        record_break(rec, BREAK_BEFORE_GONESHIM);
+    }
+    if (rec->state != RECORD_ON)
+        return;
+    const struct statement_class *cls = &run->cls;
+    if (run->origin == ORIGIN_PREPARED) {
+        note_execution(c, run, ok);
+    } else if (run->origin == ORIGIN_COMMAND) {
+        if (cls->kind != STMT_READ) /* a ping or a prepare changes nothing */
+            record_break(rec, cls->kind == STMT_SET || cls->kind == STMT_USE ? BREAK_SESSION_CHANGED : BREAK_COMMAND);
+    } else if (run->sql == NULL) {
+        record_break(rec, BREAK_TEXT_NOT_KEPT);
+    } else if (cls->kind == STMT_SET || cls->kind == STMT_USE) {
+        record_break(rec, BREAK_SESSION_CHANGED);
+    } else if (cls->flags & CLASS_CALLS_PROCEDURE) {
+        record_break(rec, BREAK_PROCEDURE);
+    } else if (after & GS_STATUS_MORE_RESULTS) {
+        record_break(rec, BREAK_MULTI_RESULT);
+    } else {
+        struct answer_summary a;
+        ops->answer(conn, &a);
+        if (!ok && a.error_code == 0)
+            a.error_code = ~0u; /* an error the library does not number: never matched */
+        bool ids = (cls->flags & CLASS_SETS_INSERT_ID) != 0;
+        if (ids && a.insert_id != 0 && a.affected_rows > 1)
+            record_break(rec, BREAK_MULTI_ROW_IDS);
+        else
+            (void)record_append(rec, run->sql, run->len, &a, ids, driver_env->config->replay_max);
+    }
+}
+
+bool driver_wants_rows(const struct gs_connection *c)
+{
+    return c->record.rows_pending;
+}
+
+void driver_result_rows(struct gs_connection *c, uint64_t digest)
+{
+    record_rows(&c->record, digest);
+}
+
+void driver_result_unbuffered(struct gs_connection *c)
+{
+    if (c->record.rows_pending)
+        record_break(&c->record, BREAK_UNBUFFERED);
+}
+
 /* statement_end for all but a plain success. */
 static __attribute__((noinline)) enum after statement_end_rare(struct gs_connection *c, void *conn,
                                                                const struct statement_run *run, bool ok,
@@ -494,6 +765,12 @@ static __attribute__((noinline)) enum after statement_end_rare(struct gs_connect
         r.answered = err.code != 0 && (err.code < GS_ER_CLIENT_FIRST || err.code > GS_ER_CLIENT_LAST);
     }
     struct guard_decision d = guard_after_statement(&c->guard, &run->cls, &r, env->config, run->sent_ns);
+    if (d.action == GUARD_REPORT && r.outcome != OUTCOME_LINK_LOST && in_transaction(run))
+        note_transaction(c, conn, run, ok);
+    if (!ok && d.reason == REASON_IN_TRANSACTION && replay_transaction(c, conn, &d, true)) {
+        driver_log(conn, "sending again, in the replayed transaction, a statement of %zu bytes", run->len);
+        return SEND_AGAIN;
+    }
     if (d.action != GUARD_RECONNECT_AND_RETRY) {
         if (!ok) {
             log_decision(c, conn, &d);
@@ -528,6 +805,8 @@ static inline enum after statement_end(struct gs_connection *c, void *conn, stru
      * (one clock read per statement). */
     if (__builtin_expect(ok && !(run->cls.flags & (CLASS_KILL | CLASS_SETS_INSERT_ID)), 1)) {
         guard_after_success(&c->guard, &run->cls, 0, false, run->sent_ns);
+        if (__builtin_expect(in_transaction(run), 0))
+            note_transaction(c, conn, run, true);
         return DONE;
     }
     if (statement_end_rare(c, conn, run, ok, while_sending, retried) == DONE)
@@ -537,17 +816,31 @@ static inline enum after statement_end(struct gs_connection *c, void *conn, stru
     return SEND_AGAIN;
 }
 
-bool driver_run(struct gs_connection *c, void *conn, const struct statement_class *cls, const char *sql,
-                size_t len, real_call real, void *arg)
+static bool run_call(struct gs_connection *c, void *conn, struct statement_run *run, real_call real, void *arg)
 {
-    struct statement_run run = {*cls, sql, len, 0, 0};
-    if (!statement_begin(c, conn, &run, true))
+    if (!statement_begin(c, conn, run, true))
         return false;
     for (bool retried = false;; retried = true) {
         bool ok = SHIM_REAL_CALL(real(conn, arg));
-        if (statement_end(c, conn, &run, ok, false, retried) == DONE)
+        if (statement_end(c, conn, run, ok, false, retried) == DONE)
             return ok;
     }
+}
+
+bool driver_run(struct gs_connection *c, void *conn, const struct statement_class *cls, enum run_origin origin,
+                const char *sql, size_t len, real_call real, void *arg)
+{
+    struct statement_run run = {.cls = *cls, .origin = origin, .sql = sql, .len = len};
+    return run_call(c, conn, &run, real, arg);
+}
+
+bool driver_run_execute(struct gs_connection *c, void *conn, const struct statement_class *cls, const char *sql,
+                        size_t len, void *stmt, const struct statement_ops *ops, bool replayable, real_call real,
+                        void *arg)
+{
+    struct statement_run run = {.cls = *cls, .origin = ORIGIN_PREPARED, .sql = sql, .len = len,
+                                .stmt = stmt, .stmt_ops = ops, .replayable = replayable};
+    return run_call(c, conn, &run, real, arg);
 }
 
 /* ---- what a successful statement changed ---- */
@@ -648,12 +941,34 @@ bool driver_query(struct gs_connection *c, void *conn, const char *sql, size_t l
     return run_text(c, conn, &run, false);
 }
 
+/* Where the text of a statement sent in two steps is kept until its
+ * answer is read: the fixed buffer, or (a longer one, inside a transaction
+ * that is recorded) a buffer grown for it, up to GONESHIM_REPLAY_MAX. NULL:
+ * not kept. */
+static char *room_for_pending(struct gs_connection *c, const struct statement_run *run)
+{
+    if (run->len <= PENDING_SQL_MAX)
+        return c->pending_sql;
+    if (!in_transaction(run) || !driver_env->config->replay || run->len > driver_env->config->replay_max)
+        return NULL;
+    if (run->len > c->long_sql_cap) {
+        char *p = realloc(c->long_sql, run->len);
+        if (p == NULL)
+            return NULL;
+        c->long_sql = p;
+        c->long_sql_cap = run->len;
+    }
+    return c->long_sql;
+}
+
 bool driver_send(struct gs_connection *c, void *conn, const char *sql, size_t len)
 {
     struct statement_run run = {.sql = sql, .len = len};
     classify_cached(&c->classes, sql, len, &c->server, &run.cls);
-    bool keep = len <= PENDING_SQL_MAX;
     c->pending = false;
+    run.status_before = c->ops->server_status(conn);
+    char *room = room_for_pending(c, &run);
+    bool keep = room != NULL;
     if (!statement_begin(c, conn, &run, keep))
         return false;
     for (bool retried = false;; retried = true) {
@@ -669,18 +984,25 @@ bool driver_send(struct gs_connection *c, void *conn, const char *sql, size_t le
     c->pending_status = run.status_before;
     c->pending_sent_ns = run.sent_ns;
     c->pending_len = keep ? len : 0;
-    if (keep)
-        memcpy(c->pending_sql, sql, len);
-    else
+    c->pending_text = room;
+    if (keep) {
+        memcpy(room, sql, len);
+    } else {
         guard_text_not_kept(&c->pending_class);
+        if (in_transaction(&run))
+            record_break(&c->record, len > driver_env->config->replay_max ? BREAK_TOO_BIG : BREAK_TEXT_NOT_KEPT);
+    }
     return true;
 }
 
 bool driver_read(struct gs_connection *c, void *conn)
 {
     c->pending = false;
-    struct statement_run run = {c->pending_class, c->pending_len != 0 ? c->pending_sql : NULL, c->pending_len,
-                                c->pending_status, c->pending_sent_ns};
+    struct statement_run run = {.cls = c->pending_class,
+                                .sql = c->pending_len != 0 ? c->pending_text : NULL,
+                                .len = c->pending_len,
+                                .status_before = c->pending_status,
+                                .sent_ns = c->pending_sent_ns};
     bool ok = SHIM_REAL_CALL(c->ops->read_result(conn));
     if (statement_end(c, conn, &run, ok, false, false) == DONE) {
         if (ok && run.sql != NULL && (run.cls.kind == STMT_SET || run.cls.kind == STMT_USE))
@@ -730,7 +1052,7 @@ bool driver_command(struct gs_connection *c, void *conn, const struct driver_com
         driver_closed_by_application(c, conn);
         return ok;
     }
-    if (!driver_run(c, conn, command_class(cmd->kind), NULL, 0, real, arg))
+    if (!driver_run(c, conn, command_class(cmd->kind), ORIGIN_COMMAND, NULL, 0, real, arg))
         return false;
     switch (cmd->kind) {
     case DRIVER_SELECT_DB:

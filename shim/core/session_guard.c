@@ -58,7 +58,7 @@ enum restore_verdict guard_after_restore(bool restored, bool link_lost)
 
 static struct guard_decision decide(enum guard_action action, enum guard_reason reason)
 {
-    struct guard_decision d = {action, reason, false};
+    struct guard_decision d = {action, reason, false, false};
     return d;
 }
 
@@ -294,9 +294,11 @@ struct guard_decision guard_after_statement(struct session_guard *g,
         lose_transaction(g, c);
         /* Under COMMIT (or XA COMMIT) the server may have committed before
          * the link died: nobody can tell, and the application must hear it
-         * as the loss of its transaction. */
+         * as the loss of its transaction (never replayed). */
         bool commit = c->kind == STMT_COMMIT || c->kind == STMT_XA_COMMIT;
-        return decide(GUARD_REPORT, commit ? REASON_COMMIT_UNKNOWN : REASON_IN_TRANSACTION);
+        struct guard_decision d = decide(GUARD_REPORT, commit ? REASON_COMMIT_UNKNOWN : REASON_IN_TRANSACTION);
+        d.resend_after_replay = !commit && resend_allowed(verdict);
+        return d;
     }
     if (!(r->status_before & GS_STATUS_AUTOCOMMIT) && opens_transaction(c)) {
         /* Autocommit off: this statement opened the transaction. Nothing
@@ -314,6 +316,62 @@ struct guard_decision guard_after_statement(struct session_guard *g,
     if (resend_allowed(verdict))
         return resend(verdict, r);
     return decide(GUARD_REPORT, verdict);
+}
+
+enum replay_refusal guard_replay_refusal(const struct session_guard *g, const struct replay_facts *f)
+{
+    if (!f->enabled)
+        return REFUSE_OFF;
+    if (g->xa != XA_NONE || g->xa_survives)
+        return REFUSE_XA;
+    /* A write in flight may have run: the server rolled it back with the
+     * transaction if its tables are transactional, but it may also have
+     * done what no rollback undoes. It is never sent twice. */
+    if (f->in_flight && !f->resend_after_replay)
+        return REFUSE_MAY_HAVE_RUN;
+    if (!f->recorded)
+        return REFUSE_NOT_RECORDED;
+    /* The application took the library's reconnect, and with it the loss
+     * of session state: goneshim does not build a replay on a session
+     * whose state it was told not to watch. */
+    if (g->state_loss_accepted)
+        return REFUSE_STATE_ACCEPTED;
+    /* A fresh session has none of it, and the transaction's statements may
+     * depend on it (a temporary table, @x, a named or table lock, a
+     * one-shot SET TRANSACTION). */
+    if (g->unrestorable != 0)
+        return REFUSE_SESSION_STATE;
+    /* The application may still be reading it (row by row, or not yet):
+     * what it will see cannot be compared. */
+    if (f->rows_pending)
+        return REFUSE_RESULT_UNREAD;
+    return REPLAY_GO;
+}
+
+bool guard_kill_old_session(unsigned long long old_id, unsigned long long new_id)
+{
+    return old_id != 0 && new_id > old_id;
+}
+
+void guard_transaction_replayed(struct session_guard *g)
+{
+    g->lost_transaction = false;
+    g->xa_survives = false;
+}
+
+const char *guard_replay_refusal_text(enum replay_refusal r)
+{
+    switch (r) {
+    case REPLAY_GO: return "none";
+    case REFUSE_OFF: return "replay is off";
+    case REFUSE_NOT_RECORDED: return "the transaction was not recorded";
+    case REFUSE_XA: return "an XA transaction";
+    case REFUSE_SESSION_STATE: return "the session holds state a fresh one would not have";
+    case REFUSE_STATE_ACCEPTED: return "the application's own reconnect option is on";
+    case REFUSE_RESULT_UNREAD: return "a result set had not been read";
+    case REFUSE_MAY_HAVE_RUN: return "the statement in flight may have run";
+    }
+    return "unknown";
 }
 
 void guard_link_replaced(struct session_guard *g)

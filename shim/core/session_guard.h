@@ -103,6 +103,10 @@ struct guard_decision {
      * have refused it for its size: send it again only if the fresh
      * connection's max_allowed_packet takes it (guard_fits_packet). */
     bool only_if_it_fits;
+    /* REASON_IN_TRANSACTION after a statement: nothing of it can have
+     * outlived the link (it never reached the server, or it is a read), so
+     * after a replay of its transaction it may be sent again. */
+    bool resend_after_replay;
 };
 
 /* How the liveness of an idle, drained handle is checked before a
@@ -223,6 +227,46 @@ void guard_session_started(struct session_guard *g, uint64_t now_ns);
 
 /* The LAST_INSERT_ID() a reconnect must restore, or 0. */
 unsigned long long guard_insert_id_to_restore(const struct session_guard *g);
+
+/* ---- transaction replay ---- */
+
+/* What the driver knows when a transaction has just been lost
+ * (REASON_IN_TRANSACTION), for guard_replay_refusal. */
+struct replay_facts {
+    bool enabled;           /* GONESHIM_REPLAY, and the library can replay */
+    bool recorded;          /* every statement of the transaction is recorded */
+    bool rows_pending;      /* the last one's result set was not read (yet) */
+    bool in_flight;         /* the statement that found the death was sent */
+    bool resend_after_replay; /* guard_decision.resend_after_replay */
+};
+
+enum replay_refusal {
+    REPLAY_GO = 0,
+    REFUSE_OFF,             /* GONESHIM_REPLAY=0, or a library without replay */
+    REFUSE_NOT_RECORDED,    /* the record says why (record_break_text) */
+    REFUSE_XA,              /* an XA transaction */
+    REFUSE_SESSION_STATE,   /* temporary tables, user variables, locks ... */
+    REFUSE_STATE_ACCEPTED,  /* the application's own reconnect option is on */
+    REFUSE_RESULT_UNREAD,   /* a result set the application had not read */
+    REFUSE_MAY_HAVE_RUN,    /* the statement in flight may have run */
+};
+
+/* May the transaction just lost be replayed on a fresh connection? The
+ * safety of the replay itself (every answer identical) is checked as it
+ * runs; this is what rules it out beforehand. */
+enum replay_refusal guard_replay_refusal(const struct session_guard *g, const struct replay_facts *f);
+
+/* Before the replay: must the old session be killed? After a silent drop
+ * it may still be alive and hold the transaction's locks. Connection ids
+ * grow within a server's lifetime; a fresh one that is not larger means
+ * the server restarted (the old session died with it), and the old id may
+ * now name somebody else's connection. */
+bool guard_kill_old_session(unsigned long long old_id, unsigned long long new_id);
+
+/* The replay succeeded: the transaction goes on, on the fresh connection. */
+void guard_transaction_replayed(struct session_guard *g);
+
+const char *guard_replay_refusal_text(enum replay_refusal r);
 
 /* Does a KILL statement (or the kill command) close the application's own
  * connection? `target_known`: the target is a connection id (`target`),

@@ -68,7 +68,7 @@ bool driver_stmt_prepare(struct gs_connection *c, void *conn, void *stmt, const 
 {
     /* Preparing runs nothing: safe to send again, like a ping; refused,
      * like everything, inside a lost transaction. */
-    if (!driver_run(c, conn, &class_harmless, NULL, 0, real, arg))
+    if (!driver_run(c, conn, &class_harmless, ORIGIN_COMMAND, NULL, 0, real, arg))
         return false;
     struct gs_statement *st = record_for(stmt, ops);
     char *copy = st != NULL ? malloc(len + 1) : NULL;
@@ -154,10 +154,11 @@ bool driver_stmt_execute(struct gs_connection *c, void *conn, void *stmt, real_c
          * is never sent twice. Or prepared in a session the application
          * ended itself: the library's own rules apply to it. */
         static const struct statement_class class_unknown = {STMT_WRITE, 0, 0, 0, false};
-        return driver_run(c, conn, &class_unknown, NULL, 0, real, arg);
+        return driver_run(c, conn, &class_unknown, ORIGIN_PREPARED, NULL, 0, real, arg);
     }
     struct execute_call x = {c, st, stmt, false};
-    bool ok = driver_run(c, conn, &st->class, st->sql, st->len, execute_call, &x);
+    bool ok = driver_run_execute(c, conn, &st->class, st->sql, st->len, stmt, st->ops, !st->long_data_sent,
+                                 execute_call, &x);
     if (ok) {
         st->long_data_sent = false;
     } else if (!x.reached_library || st->ops->error_code(stmt) == 0) {
@@ -207,7 +208,7 @@ bool driver_stmt_refresh(struct gs_connection *c, void *conn, void *stmt)
      * driver, and would find a dead link too late. */
     static const struct statement_class class_refresh = {STMT_READ, 0, 0, 0, false};
     struct execute_call x = {c, st, stmt, false};
-    bool ok = driver_run(c, conn, &class_refresh, NULL, 0, refresh_call, &x);
+    bool ok = driver_run(c, conn, &class_refresh, ORIGIN_COMMAND, NULL, 0, refresh_call, &x);
     if (!ok && (!x.reached_library || st->ops->error_code(stmt) == 0)) {
         struct error_snapshot err;
         c->ops->save_error(conn, &err);

@@ -16,7 +16,12 @@
  * RECONNECT_TIMEOUT 30s: long enough to ride out a server restart, short
  *   enough that a worker facing a dead server fails in bounded time.
  * TCP_KEEPALIVE off: the application's sockets are left as it made them
- *   unless the operator asks; the idle ping covers silent drops anyway. */
+ *   unless the operator asks; the idle ping covers silent drops anyway.
+ * REPLAY on: a replay only ever goes on when every answer the application
+ *   saw comes back identical, and users preload goneshim not to see these
+ *   errors. REPLAY_MAX 1M: MaxScale's transaction_replay_max_size default;
+ *   a worker's transaction is a handful of statements, and what is kept
+ *   per statement is its text, its parameters and 48 bytes of answer. */
 #define FIELD(f) offsetof(struct goneshim_config, f)
 const struct config_variable config_variables[] = {
     {"GONESHIM_DISABLE", CONFIG_BOOL, "0", "0 or 1 (also on/off, yes/no, true/false)",
@@ -38,6 +43,14 @@ const struct config_variable config_variables[] = {
      "TCP keepalive on the connections' sockets, first probe after this much idleness: a dropped flow is found "
      "(and a NAT's idle timer reset) before the application needs it",
      FIELD(keepalive_ns)},
+    {"GONESHIM_REPLAY", CONFIG_BOOL, "1", "0 or 1 (also on/off, yes/no, true/false)",
+     "a transaction whose connection died goes on after replaying it on a fresh connection, when every answer it "
+     "had (rows, counts, ids, warnings) comes back identical (0: it is lost, and fails until ROLLBACK)",
+     FIELD(replay)},
+    {"GONESHIM_REPLAY_MAX", CONFIG_SIZE, "1M", "0, or a size in bytes: 65536, 64k, 1M (at most 1G)",
+     "how much of an open transaction (statements and parameters) is kept for its replay; a larger one is not "
+     "replayable",
+     FIELD(replay_max)},
     {"GONESHIM_LOG", CONFIG_LOG_TARGET, "off", "off, stderr, or a file path",
      "one line per event (reconnect, refused reconnect, failure); never a password", FIELD(log_kind)},
 };
@@ -106,6 +119,32 @@ bool config_parse_duration(const char *text, uint64_t *ns)
     return true;
 }
 
+bool config_parse_size(const char *text, uint64_t *bytes)
+{
+    const char *p = text;
+    uint64_t n = 0;
+    if (*p < '0' || *p > '9')
+        return false;
+    while (*p >= '0' && *p <= '9') {
+        if (n > (UINT64_C(1) << 31))
+            return false;
+        n = n * 10 + (uint64_t)(*p++ - '0');
+    }
+    unsigned shift = 0;
+    if (*p == 'k' || *p == 'K')
+        shift = 10;
+    else if (*p == 'm' || *p == 'M')
+        shift = 20;
+    else if (*p == 'g' || *p == 'G')
+        shift = 30;
+    if (shift != 0)
+        p++;
+    if (*p != '\0' || n > (UINT64_C(1) << 30) >> shift)
+        return false;
+    *bytes = n << shift;
+    return true;
+}
+
 static void complain_about(config_complain_fn complain, const struct config_variable *v, const char *value)
 {
     if (complain == NULL)
@@ -145,6 +184,8 @@ static bool parse_into(const struct config_variable *v, const char *text, struct
             return false;
         *(uint64_t *)field = ns;
         return true;
+    case CONFIG_SIZE:
+        return config_parse_size(text, field);
     case CONFIG_LOG_TARGET:
         if (is_off(text)) {
             cfg->log_kind = LOG_OFF;

@@ -27,6 +27,8 @@ struct goneshim_config {
     uint64_t reconnect_timeout_ns; /* GONESHIM_RECONNECT_TIMEOUT */
     bool retry_reads;              /* GONESHIM_RETRY_READS */
     uint64_t keepalive_ns;         /* GONESHIM_TCP_KEEPALIVE; 0 = leave the socket alone */
+    bool replay;                   /* GONESHIM_REPLAY */
+    uint64_t replay_max;           /* GONESHIM_REPLAY_MAX, bytes; 0 = no transaction is recorded */
     enum log_target_kind log_kind; /* GONESHIM_LOG */
     char log_path[4096];
 };
@@ -36,6 +38,7 @@ enum config_kind {
     CONFIG_DURATION,          /* 0 or a duration */
     CONFIG_POSITIVE_DURATION, /* a duration above 0 */
     CONFIG_DURATION_OR_OFF,   /* off (or 0), or a duration of at least 1 s */
+    CONFIG_SIZE,              /* 0 or a size in bytes: 512, 64k, 1M (at most 1G) */
     CONFIG_LOG_TARGET,        /* off, stderr, or a path */
 };
 
@@ -61,6 +64,8 @@ unsigned config_load(struct goneshim_config *cfg, config_lookup_fn lookup, confi
 
 /* "250ms", "1.5s", "2m", "30" (seconds); 0 allowed. At most 24 hours. */
 bool config_parse_duration(const char *text, uint64_t *ns);
+/* "4096", "64k", "1M", "1G" (powers of 1024); 0 allowed. At most 1 GiB. */
+bool config_parse_size(const char *text, uint64_t *bytes);
 /* 1/0, on/off, yes/no, true/false, case-insensitive. */
 bool config_parse_bool(const char *text, bool *value);
 

@@ -159,6 +159,15 @@ void wait_until_busy(unsigned long id, const char *state)
     cr_assert_fail("connection %lu never reached state %s", id, state);
 }
 
+const char *kill_while_running(struct client *c, const char *statement)
+{
+    unsigned long id = client_id(c);
+    client_send(c, "%s", statement);
+    wait_until_busy(id, "User sleep");
+    admin_exec("KILL %lu", id);
+    return client_read(c);
+}
+
 void server_ctl(const char *action)
 {
     char cmd[1024];

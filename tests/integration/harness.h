@@ -23,6 +23,10 @@ bool server_is_mysql(void);
 void kill_and_wait(unsigned long id);
 /* Wait until connection `id` is running a statement whose state matches. */
 void wait_until_busy(unsigned long id, const char *state);
+/* Sends `statement` (one that calls SLEEP) and KILLs the connection while
+ * it sleeps on the server; returns the answer. */
+struct client;
+const char *kill_while_running(struct client *c, const char *statement);
 /* scripts/test-server ACTION on the test server: "restart", "stop". */
 void server_ctl(const char *action);
 /* A fresh table `name` (id INT PRIMARY KEY, v INT), InnoDB. */

@@ -75,12 +75,15 @@ Test(host_safety, log_file_has_events_and_no_password, .timeout = 60)
     cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1");
     cr_assert_str_eq(client_cmd(c, "BEGIN"), "ok affected=0");
     cr_assert_str_eq(client_cmd(c, "INSERT INTO t_log VALUES (1, 1)"), "ok affected=1");
+    cr_assert(starts_with(client_cmd(c, "SELECT NOW(6)"), "ok "));
     kill_and_wait(client_id(c));
-    cr_assert(is_connection_error(client_cmd(c, "SELECT 1")));
+    cr_assert(is_connection_error(client_cmd(c, "SELECT 1")), "a replay reads another NOW(6)");
     cr_assert_eq(client_finish(c, NULL), 0);
 
     cr_assert_gt(shim_log_count(&log, "reconnected (server closed the idle connection)"), 0, "see %s", log.path);
     cr_assert_gt(shim_log_count(&log, "connection lost inside a transaction"), 0, "see %s", log.path);
+    cr_assert_gt(shim_log_count(&log, "replay refused: statement 3 of 3 returned a different result"), 0, "see %s",
+                 log.path);
     cr_assert_eq(shim_log_count(&log, getenv("GONESHIM_TEST_PASSWORD")), 0, "the password is in the log");
     shim_log_remove(&log);
 }
@@ -108,7 +111,8 @@ Test(host_safety, exports_only_the_interposed_api)
                      "mysql_send_query\nmysql_set_character_set\nmysql_stmt_attr_set\nmysql_stmt_bind_param\n"
                      "mysql_stmt_bind_result\nmysql_stmt_close\nmysql_stmt_execute\nmysql_stmt_prepare\n"
                      "mysql_stmt_reset\n"
-                     "mysql_stmt_send_long_data\nmysqlnd_connection_init\n");
+                     "mysql_stmt_send_long_data\nmysql_stmt_store_result\nmysql_store_result\nmysql_use_result\n"
+                     "mysqlnd_connection_init\n");
     free(out);
     const char *ldd[] = {"sh", "-c", "readelf -d build/libgoneshim.so | grep NEEDED", NULL};
     cr_assert_eq(run_program(ldd, WITHOUT_SHIM, NULL, &out, NULL), 0);

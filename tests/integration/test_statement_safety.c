@@ -12,16 +12,6 @@
 
 #include "harness.h"
 
-/* The connection is killed while the statement sleeps on the server. */
-static const char *kill_while_running(struct client *c, const char *statement)
-{
-    unsigned long id = client_id(c);
-    client_send(c, "%s", statement);
-    wait_until_busy(id, "User sleep");
-    admin_exec("KILL %lu", id);
-    return client_read(c);
-}
-
 Test(statement_safety, write_killed_while_running_is_not_repeated, .timeout = 60)
 {
     fresh_table("t_write_once");

@@ -7,10 +7,14 @@
 
 #include "harness.h"
 
+/* With replay off (GONESHIM_REPLAY=0): the rule for a transaction that
+ * cannot be replayed (test_transaction_replay.c has the replay). */
+static const char *const replay_off[] = {"GONESHIM_REPLAY=0", NULL};
+
 static void lost_transaction_sequence(const char *table, bool explicit_begin)
 {
     fresh_table(table);
-    struct client *c = client_start(WITH_SHIM, NULL);
+    struct client *c = client_start(WITH_SHIM, replay_off);
     cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
     if (explicit_begin)
         cr_assert_str_eq(client_cmd(c, "START TRANSACTION"), "ok affected=0");
@@ -58,7 +62,7 @@ Test(transactions, autocommit_off_transaction_lost, .timeout = 60)
 Test(transactions, sql_rollback_ends_lost_transaction, .timeout = 60)
 {
     fresh_table("t_sql_rollback");
-    struct client *c = client_start(WITH_SHIM, NULL);
+    struct client *c = client_start(WITH_SHIM, replay_off);
     cr_assert_str_eq(client_cmd(c, ".connect tcp"), "ok");
     cr_assert_str_eq(client_cmd(c, "BEGIN"), "ok affected=0");
     cr_assert_str_eq(client_cmd(c, "INSERT INTO t_sql_rollback VALUES (1, 1)"), "ok affected=1");

@@ -161,3 +161,32 @@ Test(config, keepalive)
     cr_assert_eq(load(too_short, &cfg), 1, "the kernel counts keepalive in seconds");
     cr_assert_eq(cfg.keepalive_ns, 0);
 }
+
+Test(config, sizes)
+{
+    uint64_t n;
+    cr_assert(config_parse_size("0", &n) && n == 0);
+    cr_assert(config_parse_size("4096", &n) && n == 4096);
+    cr_assert(config_parse_size("64k", &n) && n == 65536);
+    cr_assert(config_parse_size("1M", &n) && n == 1048576);
+    cr_assert(config_parse_size("1G", &n) && n == 1073741824);
+    const char *bad[] = {"", "k", "-1", "1.5M", "2G", "1T", "64 k", "1Mb", "99999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_assert_not(config_parse_size(bad[i], &n), "\"%s\" accepted", bad[i]);
+}
+
+Test(config, replay_defaults_and_values)
+{
+    struct goneshim_config cfg;
+    cr_assert_eq(load(NULL, &cfg), 0);
+    cr_assert(cfg.replay, "replay is on by default");
+    cr_assert_eq(cfg.replay_max, 1048576);
+    const char *env[] = {"GONESHIM_REPLAY=off", "GONESHIM_REPLAY_MAX=64k", NULL};
+    cr_assert_eq(load(env, &cfg), 0);
+    cr_assert_not(cfg.replay);
+    cr_assert_eq(cfg.replay_max, 65536);
+    const char *bad[] = {"GONESHIM_REPLAY_MAX=lots", NULL};
+    cr_assert_eq(load(bad, &cfg), 1);
+    cr_assert(strstr(complaints, "GONESHIM_REPLAY_MAX") != NULL, "%s", complaints);
+    cr_assert_eq(cfg.replay_max, 1048576, "the default applies");
+}

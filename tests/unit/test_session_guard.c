@@ -557,3 +557,100 @@ Test(guard, a_reconnected_session_that_differs_is_not_handed_out)
     cr_assert_eq(guard_after_restore(false, false), RESTORE_GIVE_UP, "a refused setting is final");
     cr_assert_eq(guard_after_restore(false, true), RESTORE_TRY_AGAIN, "the fresh link died under the restore");
 }
+
+/* ---- transaction replay ---- */
+
+static struct replay_facts replayable(void)
+{
+    struct replay_facts f = {.enabled = true, .recorded = true};
+    return f;
+}
+
+Test(replay_rules, a_recorded_transaction_found_dead_before_send_is_replayed)
+{
+    struct session_guard g = {0};
+    struct replay_facts f = replayable();
+    cr_assert_eq(guard_replay_refusal(&g, &f), REPLAY_GO);
+}
+
+Test(replay_rules, each_refusal_and_its_reason)
+{
+    struct session_guard g = {0};
+    struct replay_facts f = replayable();
+    f.enabled = false;
+    cr_assert_eq(guard_replay_refusal(&g, &f), REFUSE_OFF);
+    f = replayable();
+    f.recorded = false;
+    cr_assert_eq(guard_replay_refusal(&g, &f), REFUSE_NOT_RECORDED);
+    f = replayable();
+    f.rows_pending = true;
+    cr_assert_eq(guard_replay_refusal(&g, &f), REFUSE_RESULT_UNREAD);
+    f = replayable();
+    g.unrestorable = STATE_USER_VARS;
+    cr_assert_eq(guard_replay_refusal(&g, &f), REFUSE_SESSION_STATE);
+    g.unrestorable = 0;
+    g.state_loss_accepted = true;
+    cr_assert_eq(guard_replay_refusal(&g, &f), REFUSE_STATE_ACCEPTED);
+    g.state_loss_accepted = false;
+    g.xa = XA_ACTIVE;
+    cr_assert_eq(guard_replay_refusal(&g, &f), REFUSE_XA);
+    g.xa = XA_NONE;
+    for (int r = REPLAY_GO; r <= REFUSE_MAY_HAVE_RUN; r++)
+        cr_assert_str_neq(guard_replay_refusal_text((enum replay_refusal)r), "unknown");
+}
+
+/* The statement in flight: a read may go again after the replay, a write
+ * that may have run never; COMMIT in flight is never replayed at all. */
+Test(replay_rules, in_flight_only_what_may_be_sent_again)
+{
+    struct session_guard g = {0};
+    struct statement_result r = lost(IN_TRANS, 1000, false);
+    struct guard_decision d = guard_after_statement(&g, &read_c, &r, &cfg, 0);
+    cr_assert_eq(d.reason, REASON_IN_TRANSACTION);
+    cr_assert(d.resend_after_replay, "a read that died at once may go again");
+    struct replay_facts f = replayable();
+    f.in_flight = true;
+    f.resend_after_replay = d.resend_after_replay;
+    cr_assert_eq(guard_replay_refusal(&g, &f), REPLAY_GO);
+
+    g = (struct session_guard){0};
+    d = guard_after_statement(&g, &write_c, &r, &cfg, 0);
+    cr_assert_eq(d.reason, REASON_IN_TRANSACTION);
+    cr_assert_not(d.resend_after_replay, "a write in flight may have run");
+    f.resend_after_replay = d.resend_after_replay;
+    cr_assert_eq(guard_replay_refusal(&g, &f), REFUSE_MAY_HAVE_RUN);
+
+    /* Never sent whole: nothing of it ran, even a write. */
+    g = (struct session_guard){0};
+    struct statement_result sent = lost_while_sending(20);
+    sent.status_before = IN_TRANS;
+    d = guard_after_statement(&g, &write_c, &sent, &cfg, 0);
+    cr_assert(d.resend_after_replay);
+
+    g = (struct session_guard){0};
+    d = guard_after_statement(&g, &commit_c, &r, &cfg, 0);
+    cr_assert_eq(d.reason, REASON_COMMIT_UNKNOWN, "COMMIT in flight: outcome unknown");
+    cr_assert_not(d.resend_after_replay);
+}
+
+Test(replay_rules, a_replayed_transaction_is_no_longer_lost)
+{
+    struct session_guard g = {0};
+    struct guard_decision d = guard_before_statement(&g, &write_c, REASON_PEER_CLOSED, IN_TRANS);
+    cr_assert_eq(d.action, GUARD_FAIL);
+    cr_assert_eq(d.reason, REASON_IN_TRANSACTION);
+    cr_assert(g.lost_transaction);
+    guard_transaction_replayed(&g);
+    cr_assert_not(g.lost_transaction);
+    d = guard_before_statement(&g, &commit_c, REASON_NONE, IN_TRANS);
+    cr_assert_eq(d.action, GUARD_SEND, "its COMMIT goes");
+}
+
+/* The old session is killed only when its id cannot name another's. */
+Test(replay_rules, old_session_killed_only_on_the_same_server_lifetime)
+{
+    cr_assert(guard_kill_old_session(41, 57));
+    cr_assert_not(guard_kill_old_session(41, 41), "the same id: a restarted server handed it out again");
+    cr_assert_not(guard_kill_old_session(41, 3), "a smaller id: the server restarted");
+    cr_assert_not(guard_kill_old_session(0, 3));
+}
