@@ -2,7 +2,12 @@
  * connection takes, against what the application would otherwise pay: a
  * fresh connect and the same statement.
  *
- * usage: recovery --transport socket|tcp --rounds N
+ * usage: recovery --transport socket|tcp --rounds N [--transaction K]
+ * With --transaction K, the killed connection was inside a transaction of
+ * START TRANSACTION and K statements (SELECT 1): under goneshim the timed
+ * statement is its replay and the statement itself; the transaction's own
+ * time (START TRANSACTION to its K-th statement) is timed too
+ * (txn_p50_us), and the transaction is committed after.
  * Each round, alternating the two so that drift hits both alike:
  *  - recovered: a worker handle runs SELECT 1; an admin connection KILLs
  *    it; the worker waits until the FIN is in its socket (poll, which reads
@@ -33,9 +38,10 @@ int main(int argc, char **argv)
 {
     bench_prog = "recovery";
     enum transport t = OVER_SOCKET;
-    long rounds = 50;
-    const struct option_spec options[] = {{"--rounds", &rounds, 1, 100000}, {NULL, NULL, 0, 0}};
-    parse_options(argc, argv, &t, options, "recovery --transport socket|tcp --rounds N");
+    long rounds = 50, transaction = 0;
+    const struct option_spec options[] = {
+        {"--rounds", &rounds, 1, 100000}, {"--transaction", &transaction, 0, 10000}, {NULL, NULL, 0, 0}};
+    parse_options(argc, argv, &t, options, "recovery --transport socket|tcp --rounds N [--transaction K]");
 
     MYSQL *admin = connect_admin();
     MYSQL *worker = mysql_init(NULL);
@@ -44,7 +50,8 @@ int main(int argc, char **argv)
 
     uint64_t *recovered = calloc((size_t)rounds, sizeof *recovered);
     uint64_t *fresh = calloc((size_t)rounds, sizeof *fresh);
-    if (recovered == NULL || fresh == NULL)
+    uint64_t *own = calloc((size_t)rounds, sizeof *own);
+    if (recovered == NULL || fresh == NULL || own == NULL)
         die("out of memory");
     size_t n_recovered = 0;
     unsigned failed = 0;
@@ -57,6 +64,15 @@ int main(int argc, char **argv)
             worker = mysql_init(NULL);
             if (worker == NULL || !connect_app(worker, t) || !select_one(worker))
                 die("reconnect by hand: %s", worker ? mysql_error(worker) : "out of memory");
+        }
+        if (transaction > 0) {
+            uint64_t begun = now_ns();
+            if (mysql_query(worker, "START TRANSACTION") != 0)
+                die("START TRANSACTION: %s", mysql_error(worker));
+            for (long k = 0; k < transaction; k++)
+                if (!select_one(worker))
+                    die("SELECT 1 in the transaction: %s", mysql_error(worker));
+            own[r] = now_ns() - begun;
         }
         char kill[64];
         snprintf(kill, sizeof kill, "KILL %lu", mysql_thread_id(worker));
@@ -75,6 +91,10 @@ int main(int argc, char **argv)
             recovered[n_recovered++] = t1 - t0;
         else
             failed++;
+        if (transaction > 0 && ok && mysql_query(worker, "COMMIT") != 0)
+            die("COMMIT of the replayed transaction: %s", mysql_error(worker));
+        if (transaction > 0 && !ok)
+            (void)mysql_query(worker, "ROLLBACK");
 
         sleep_ms(10); /* the same idle moment before it, for fairness */
         t0 = now_ns();
@@ -90,8 +110,10 @@ int main(int argc, char **argv)
     double f50 = (double)quantile(fresh, (size_t)rounds, 0.5) / 1000.0;
     double f90 = (double)quantile(fresh, (size_t)rounds, 0.9) / 1000.0;
     printf("recovered_ok=%zu recovered_failed=%u recovered_p50_us=%.1f recovered_p90_us=%.1f "
-           "fresh_p50_us=%.1f fresh_p90_us=%.1f ratio=%.3f\n",
-           n_recovered, failed, r50, r90, f50, f90, n_recovered ? r50 / f50 : 0.0);
+           "fresh_p50_us=%.1f fresh_p90_us=%.1f ratio=%.3f txn_p50_us=%.1f\n",
+           n_recovered, failed, r50, r90, f50, f90, n_recovered ? r50 / f50 : 0.0,
+           (double)quantile(own, (size_t)rounds, 0.5) / 1000.0);
+    free(own);
     free(recovered);
     free(fresh);
     mysql_close(worker);

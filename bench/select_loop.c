@@ -1,7 +1,7 @@
 /* select_loop.c - the hot path: a tight loop of `SELECT 1` on one
  * connection, the cost every statement of a busy worker pays.
  *
- * usage: select_loop --transport socket|tcp [--check-first ping|select]
+ * usage: select_loop --transport socket|tcp [--check-first ping|select] [--in-transaction]
  *                    (--queries N | --relay IN_FD OUT_FD --turns T --per-turn K)
  *   --queries N   run exactly N statements (the instruction-count bench,
  *                 where two counts are subtracted to cancel start-up)
@@ -18,6 +18,9 @@
  *                 pre-ping with MySQLdb); `select` is a `SELECT 1`
  *                 validation query (PDO, which has no ping; pools' "test
  *                 queries")
+ *   --in-transaction  the statements run inside one open transaction
+ *                 (START TRANSACTION before, COMMIT after): what goneshim's
+ *                 recording for the transaction replay costs per statement
  * Prints `queries=N seconds=S qps=Q` (S: the time spent in the statements).
  * Whether goneshim is preloaded is bench/run's choice; the program cannot
  * tell. */
@@ -51,10 +54,11 @@ static void pass_byte(int fd, bool in)
 int main(int argc, char **argv)
 {
     bench_prog = "select_loop";
-    const char *usage = "select_loop --transport socket|tcp [--check-first ping|select] "
+    const char *usage = "select_loop --transport socket|tcp [--check-first ping|select] [--in-transaction] "
                         "(--queries N | --relay IN_FD OUT_FD --turns T --per-turn K)";
     enum transport t = OVER_SOCKET;
     enum check check = CHECK_NOTHING;
+    bool in_transaction = false;
     long queries = 0, in_fd = -1, out_fd = -1, turns = 0, per_turn = 0;
     for (int i = 1; i < argc; i++) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -62,7 +66,10 @@ int main(int argc, char **argv)
             check = CHECK_PING;
         else if (value != NULL && strcmp(argv[i], "--check-first") == 0 && strcmp(value, "select") == 0)
             check = CHECK_SELECT;
-        else if (value != NULL && strcmp(argv[i], "--transport") == 0)
+        else if (strcmp(argv[i], "--in-transaction") == 0) {
+            in_transaction = true;
+            continue;
+        } else if (value != NULL && strcmp(argv[i], "--transport") == 0)
             t = parse_transport(value);
         else if (value != NULL && strcmp(argv[i], "--queries") == 0)
             queries = parse_long("--queries", value, 1, 1000000000L);
@@ -90,6 +97,8 @@ int main(int argc, char **argv)
     if (m == NULL || !connect_app(m, t))
         die("connect: %s", m ? mysql_error(m) : "out of memory");
 
+    if (in_transaction && mysql_query(m, "START TRANSACTION") != 0)
+        die("START TRANSACTION: %s", mysql_error(m));
     uint64_t busy = 0;
     long done = 0;
     if (!relay) {
@@ -108,6 +117,8 @@ int main(int argc, char **argv)
             pass_byte((int)out_fd, false);
         }
     }
+    if (in_transaction && mysql_query(m, "COMMIT") != 0)
+        die("COMMIT: %s", mysql_error(m));
     double seconds = (double)busy / 1e9;
     printf("queries=%ld seconds=%.3f qps=%.0f\n", done, seconds, (double)done / seconds);
     mysql_close(m);

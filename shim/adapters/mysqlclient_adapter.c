@@ -339,7 +339,20 @@ static bool library_reconnect_in_place(MYSQL *m)
     m->server_status &= ~SERVER_STATUS_IN_TRANS;
     my_bool failed = reconnect(m);
     m->options.reconnect = 0;
-    return !failed;
+    if (failed)
+        return false;
+    /* Its reconnect ends with SET NAMES and the character set's name
+     * alone, which gives the server's default collation for it: on MySQL
+     * 8.0 and later, and MariaDB 11.5 and later, not the one the
+     * handshake chose (utf8mb4_0900_ai_ci for utf8mb4_general_ci). The
+     * session gets back the collation the library has for the handle;
+     * a SET NAMES ... COLLATE of the application's is replayed after. */
+    const MARIADB_CHARSET_INFO *cs = m->charset;
+    if (cs == NULL || cs->csname == NULL || cs->name == NULL)
+        return true;
+    char sql[160];
+    int n = snprintf(sql, sizeof sql, "SET NAMES '%s' COLLATE '%s'", cs->csname, cs->name);
+    return n > 0 && (size_t)n < sizeof sql && REAL(mysql_real_query)(m, sql, (unsigned long)n) == 0;
 }
 #else
 /* A ping that cannot hang. Oracle's library waits for the answer without

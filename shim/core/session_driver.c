@@ -452,13 +452,11 @@ static unsigned replay_statements(struct gs_connection *c, void *conn)
         }
         struct answer_summary a;
         uint64_t rows = 0;
+        /* An identical answer (the same id) means the INSERT used the
+         * forced id up; any difference condemns the session (below). */
         bool ran = !e->prepared ? ops->replay_sql(conn, sql, e->sql_len, &a, &rows)
                    : ops->replay_prepared != NULL &&
                          ops->replay_prepared(conn, sql, e->sql_len, record_params(e, sql), e->params_len, &a, &rows);
-        /* Never left for a later INSERT of the application's, whether this
-         * one used it or not. */
-        if (e->sets_insert_id && !ops->run_sql(conn, "SET insert_id = 0", 17))
-            return k;
         if (!ran || record_answer_digest(&a) != e->answer || (e->rows_expected && rows != e->rows))
             return k;
     }
@@ -511,9 +509,14 @@ static __attribute__((noinline)) bool replay_transaction(struct gs_connection *c
         why = "a non-transactional table exists (or the catalogue could not be read)";
     else if ((differs = replay_statements(c, conn)) != 0)
         why = "a statement returned a different result";
-    if (why != NULL)
-        (void)ops->run_sql(conn, "ROLLBACK", 8);
     shim_depth--;
+    if (why != NULL) {
+        /* Closed rather than rolled back: the server rolls back, and what
+         * the replay may have left in the session (a forced insert_id
+         * that no INSERT used) goes with it. The application's ROLLBACK
+         * then gets a clean connection. */
+        ops->drop_link(conn);
+    }
     ops->set_insert_id(conn, insert_id);
     if (why != NULL) {
         if (differs != 0)
