@@ -877,9 +877,11 @@ EXPORT MYSQL_RES *mysql_store_result(MYSQL *m)
     __typeof__(&mysql_store_result) real = REAL_CHECKED(mysql_store_result);
     if (real == NULL)
         return NULL;
-    struct gs_connection *c = driver_find(m);
     MYSQL_RES *res = SHIM_REAL_CALL(real(m));
-    if (__builtin_expect(c != NULL && driver_wants_rows(c), 0) && res != NULL) {
+    if (__builtin_expect(!driver_rows_awaited(), 1) || res == NULL)
+        return res;
+    struct gs_connection *c = driver_find(m);
+    if (c != NULL && driver_wants_rows(c)) {
         uint64_t digest = SHIM_REAL_CALL(result_digest(m, res));
         driver_result_rows(c, digest);
     }
@@ -891,7 +893,7 @@ EXPORT MYSQL_RES *mysql_use_result(MYSQL *m)
     __typeof__(&mysql_use_result) real = REAL_CHECKED(mysql_use_result);
     if (real == NULL)
         return NULL;
-    struct gs_connection *c = driver_find(m);
+    struct gs_connection *c = driver_rows_awaited() ? driver_find(m) : NULL;
     if (c != NULL)
         driver_result_unbuffered(c);
     return SHIM_REAL_CALL(real(m));
@@ -1488,9 +1490,11 @@ EXPORT int mysql_stmt_store_result(MYSQL_STMT *st)
     __typeof__(&mysql_stmt_store_result) real = REAL_CHECKED(mysql_stmt_store_result);
     if (real == NULL)
         return 1;
-    struct gs_connection *c = st != NULL && st->mysql != NULL ? driver_find(st->mysql) : NULL;
     int rc = SHIM_REAL_CALL(real(st));
-    if (__builtin_expect(c != NULL && driver_wants_rows(c), 0) && rc == 0)
+    if (__builtin_expect(!driver_rows_awaited(), 1) || rc != 0 || st == NULL || st->mysql == NULL)
+        return rc;
+    struct gs_connection *c = driver_find(st->mysql);
+    if (c != NULL && driver_wants_rows(c))
         driver_result_rows(c, statement_rows_digest(st));
     return rc;
 }

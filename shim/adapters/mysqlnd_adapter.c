@@ -618,16 +618,18 @@ static enum_func_status hook_reap_query(MYSQLND_CONN_DATA *c)
  * application stores, for its replay; one test otherwise. */
 static MYSQLND_RES *hook_store_result(MYSQLND_CONN_DATA *const c)
 {
-    struct gs_connection *gc = driver_find(c);
     MYSQLND_RES *result = real.store_result(c);
-    if (__builtin_expect(gc != NULL && driver_wants_rows(gc), 0) && result != NULL)
+    if (__builtin_expect(!driver_rows_awaited(), 1) || result == NULL)
+        return result;
+    struct gs_connection *gc = driver_find(c);
+    if (gc != NULL && driver_wants_rows(gc))
         driver_result_rows(gc, result_digest(result, c->upsert_status->warning_count));
     return result;
 }
 
 static MYSQLND_RES *hook_use_result(MYSQLND_CONN_DATA *const c)
 {
-    struct gs_connection *gc = driver_find(c);
+    struct gs_connection *gc = driver_rows_awaited() ? driver_find(c) : NULL;
     if (gc != NULL)
         driver_result_unbuffered(gc);
     return real.use_result(c);
@@ -1083,9 +1085,11 @@ static enum_func_status hook_stmt_execute(MYSQLND_STMT *stmt)
 /* A prepared statement's result set, as for the connection's. */
 static MYSQLND_RES *hook_stmt_store_result(MYSQLND_STMT *const stmt)
 {
-    struct gs_connection *gc = driver_find(stmt_conn(stmt));
     MYSQLND_RES *result = real.stmt_store_result(stmt);
-    if (__builtin_expect(gc != NULL && driver_wants_rows(gc), 0) && result != NULL)
+    if (__builtin_expect(!driver_rows_awaited(), 1) || result == NULL)
+        return result;
+    struct gs_connection *gc = driver_find(stmt_conn(stmt));
+    if (gc != NULL && driver_wants_rows(gc))
         driver_result_rows(gc, result_digest(result, stmt->data->upsert_status->warning_count));
     return result;
 }
@@ -1094,16 +1098,18 @@ static MYSQLND_RES *hook_stmt_store_result(MYSQLND_STMT *const stmt)
  * the same packets as store_result keeps. */
 static MYSQLND_RES *hook_stmt_get_result(MYSQLND_STMT *const stmt)
 {
-    struct gs_connection *gc = driver_find(stmt_conn(stmt));
     MYSQLND_RES *result = real.stmt_get_result(stmt);
-    if (__builtin_expect(gc != NULL && driver_wants_rows(gc), 0) && result != NULL)
+    if (__builtin_expect(!driver_rows_awaited(), 1) || result == NULL)
+        return result;
+    struct gs_connection *gc = driver_find(stmt_conn(stmt));
+    if (gc != NULL && driver_wants_rows(gc))
         driver_result_rows(gc, result_digest(result, stmt->data->upsert_status->warning_count));
     return result;
 }
 
 static MYSQLND_RES *hook_stmt_use_result(MYSQLND_STMT *const stmt)
 {
-    struct gs_connection *gc = driver_find(stmt_conn(stmt));
+    struct gs_connection *gc = driver_rows_awaited() ? driver_find(stmt_conn(stmt)) : NULL;
     if (gc != NULL)
         driver_result_unbuffered(gc);
     return real.stmt_use_result(stmt);

@@ -101,6 +101,9 @@ bool driver_command(struct gs_connection *c, void *conn, const struct driver_com
  * as its replay_sql or replay_prepared computes it). Cheap: a
  * load and a test; false outside a recorded transaction. */
 bool driver_wants_rows(const struct gs_connection *c);
+/* Does any handle of the process want one now? While none does (no
+ * transaction recording), the adapter need not look its handle up. */
+bool driver_rows_awaited(void);
 void driver_result_rows(struct gs_connection *c, uint64_t digest);
 /* The application reads the result set row by row (unbuffered): what it
  * sees cannot be digested up front, so its transaction is not replayable. */

@@ -722,6 +722,11 @@ static __attribute__((noinline)) void note_transaction(struct gs_connection *c, 
     }
 }
 
+bool driver_rows_awaited(void)
+{
+    return record_rows_awaited_anywhere();
+}
+
 bool driver_wants_rows(const struct gs_connection *c)
 {
     return c->record.rows_pending;

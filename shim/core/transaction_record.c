@@ -7,6 +7,25 @@
 
 #include "digest.h"
 
+/* How many records, process-wide, wait for the digest of a result set:
+ * while none does, the adapters' result calls skip the lookup of their
+ * handle (the statement path outside transactions stays as it was). A
+ * relaxed counter: a stale read costs a lookup, or a digest missed, which
+ * makes that transaction unreplayable, never wrong. */
+static unsigned rows_awaited;
+
+static void set_rows_pending(struct transaction_record *r, bool pending)
+{
+    if (r->rows_pending != pending)
+        __atomic_add_fetch(&rows_awaited, pending ? 1u : (unsigned)-1, __ATOMIC_RELAXED);
+    r->rows_pending = pending;
+}
+
+bool record_rows_awaited_anywhere(void)
+{
+    return __atomic_load_n(&rows_awaited, __ATOMIC_RELAXED) != 0;
+}
+
 /* Entries start on 8-byte boundaries, their text following the header. */
 static size_t entry_size(size_t bytes)
 {
@@ -17,7 +36,7 @@ void record_start(struct transaction_record *r)
 {
     r->state = RECORD_ON;
     r->why = BREAK_NONE;
-    r->rows_pending = false;
+    set_rows_pending(r, false);
     r->count = 0;
     r->len = 0;
 }
@@ -26,7 +45,7 @@ void record_stop(struct transaction_record *r)
 {
     r->state = RECORD_IDLE;
     r->why = BREAK_NONE;
-    r->rows_pending = false;
+    set_rows_pending(r, false);
     r->count = 0;
     r->len = 0;
 }
@@ -37,7 +56,7 @@ void record_break(struct transaction_record *r, enum record_break why)
         return; /* the first reason is the one that counts */
     r->state = RECORD_BROKEN;
     r->why = why;
-    r->rows_pending = false;
+    set_rows_pending(r, false);
 }
 
 static bool append(struct transaction_record *r, const char *sql, size_t len, const unsigned char *params,
@@ -83,7 +102,7 @@ static bool append(struct transaction_record *r, const char *sql, size_t len, co
     r->last = r->len;
     r->len += need;
     r->count++;
-    r->rows_pending = e.rows_expected;
+    set_rows_pending(r, e.rows_expected);
     return true;
 }
 
@@ -108,7 +127,7 @@ void record_rows(struct transaction_record *r, uint64_t digest)
     e.rows = digest;
     e.rows_digested = true;
     memcpy(r->buf + r->last, &e, sizeof e);
-    r->rows_pending = false;
+    set_rows_pending(r, false);
 }
 
 void record_free(struct transaction_record *r)

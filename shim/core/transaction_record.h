@@ -99,4 +99,7 @@ uint64_t record_answer_digest(const struct answer_summary *a);
 
 const char *record_break_text(enum record_break why);
 
+/* Does any record of the process wait for a result's digest now? */
+bool record_rows_awaited_anywhere(void);
+
 #endif
