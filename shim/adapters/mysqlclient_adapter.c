@@ -874,8 +874,9 @@ static bool call_select_db(void *m, void *db)
  * application stores, for its replay; one test otherwise. */
 EXPORT MYSQL_RES *mysql_store_result(MYSQL *m)
 {
-    __typeof__(&mysql_store_result) real = REAL_CHECKED(mysql_store_result);
-    if (real == NULL)
+    /* On every SELECT's path: the inline lookup, checked out of line. */
+    __typeof__(&mysql_store_result) real = REAL(mysql_store_result);
+    if (__builtin_expect(real == NULL, 0) && (real = REAL_CHECKED(mysql_store_result)) == NULL)
         return NULL;
     MYSQL_RES *res = SHIM_REAL_CALL(real(m));
     if (__builtin_expect(!driver_rows_awaited(), 1) || res == NULL)
