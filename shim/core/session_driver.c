@@ -433,8 +433,10 @@ static bool old_session_gone(struct gs_connection *c, void *conn, unsigned long 
 
 /* Runs the recorded statements on the fresh connection and compares every
  * answer. 0 when all are identical, else the 1-based number of the first
- * that differs (or could not run). */
-static unsigned replay_statements(struct gs_connection *c, void *conn)
+ * that differs (or could not run); `forced_id_left`: that one was an
+ * INSERT given a forced id (SET insert_id), which it may not have used up,
+ * so that the session would hand it to the application's next INSERT. */
+static unsigned replay_statements(struct gs_connection *c, void *conn, bool *forced_id_left)
 {
     const struct connection_ops *ops = c->ops;
     size_t offset = 0;
@@ -442,6 +444,7 @@ static unsigned replay_statements(struct gs_connection *c, void *conn)
     unsigned k = 0;
     for (const struct record_entry *e; (e = record_next(&c->record, &offset, &sql)) != NULL;) {
         k++;
+        *forced_id_left = e->sets_insert_id;
         if (e->sets_insert_id) {
             /* The id the server gave is never handed out again, even after
              * the rollback: the row gets it back only if asked for it. */
@@ -453,7 +456,7 @@ static unsigned replay_statements(struct gs_connection *c, void *conn)
         struct answer_summary a;
         uint64_t rows = 0;
         /* An identical answer (the same id) means the INSERT used the
-         * forced id up; any difference condemns the session (below). */
+         * forced id up. */
         bool ran = !e->prepared ? ops->replay_sql(conn, sql, e->sql_len, &a, &rows)
                    : ops->replay_prepared != NULL &&
                          ops->replay_prepared(conn, sql, e->sql_len, record_params(e, sql), e->params_len, &a, &rows);
@@ -502,20 +505,23 @@ static __attribute__((noinline)) bool replay_transaction(struct gs_connection *c
     }
     const char *why = NULL;
     unsigned differs = 0;
+    bool forced_id_left = false;
     shim_depth++;
     if (!old_session_gone(c, conn, old_thread))
         why = "the old session could not be killed";
     else if (!only_transactional_tables(c, conn))
         why = "a non-transactional table exists (or the catalogue could not be read)";
-    else if ((differs = replay_statements(c, conn)) != 0)
+    else if ((differs = replay_statements(c, conn, &forced_id_left)) != 0)
         why = "a statement returned a different result";
+    if (why != NULL)
+        (void)ops->run_sql(conn, "ROLLBACK", 8);
     shim_depth--;
-    if (why != NULL) {
-        /* Closed rather than rolled back: the server rolls back, and what
-         * the replay may have left in the session (a forced insert_id
-         * that no INSERT used) goes with it. The application's ROLLBACK
-         * then gets a clean connection. */
+    if (why != NULL && forced_id_left) {
+        /* No statement clears a forced id on every server (SET insert_id
+         * = 0 forces 0 on MySQL): a session that may still hold one is
+         * replaced. */
         ops->drop_link(conn);
+        (void)reconnect_in_place(c, conn, d->reason, 0, false);
     }
     ops->set_insert_id(conn, insert_id);
     if (why != NULL) {
