@@ -1012,7 +1012,7 @@ static bool op_replay_prepared(void *conn, const char *sql, size_t len, const un
             statement_answer(st, a);
             ran = ok || (!op_link_dropped(c) && a->error_code != 0 && a->error_code < GS_ER_CLIENT_FIRST);
             if (ok && st->data->field_count != 0) {
-                MYSQLND_RES *result = real.stmt_store_result(st);
+                const MYSQLND_RES *result = real.stmt_store_result(st);
                 ran = result != NULL;
                 if (result != NULL)
                     *rows = result_digest(result, st->data->upsert_status->warning_count);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "connection.h"
+#include "counters.h"
 #include "driver_env.h"
 #include "event_log.h"
 #include "protocol.h"
@@ -100,6 +101,11 @@ struct gs_connection *driver_attach(void *conn, const struct connection_ops *ops
     }
     c->ops = ops;
     session_start(c, conn);
+    counter_add(strcmp(ops->library, "mysqlnd") == 0          ? COUNT_HANDLES_MYSQLND
+                : strcmp(ops->library, "libmysqlclient") == 0 ? COUNT_HANDLES_LIBMYSQLCLIENT
+                                                               : COUNT_HANDLES_LIBMARIADB,
+                1);
+    counters_publish(0);
     return c;
 }
 
@@ -281,6 +287,40 @@ static bool restore_session(struct gs_connection *c, void *conn, bool autocommit
 
 static bool link_lost(struct gs_connection *c, void *conn);
 
+/* The counter of a reconnect made for `why`. */
+static enum counter_slot reconnect_counter(enum guard_reason why)
+{
+    switch (why) {
+    case REASON_PEER_CLOSED:
+        return COUNT_RECONNECT_PEER_CLOSED;
+    case REASON_PING_FAILED:
+        return COUNT_RECONNECT_PING_FAILED;
+    case REASON_LIBRARY_DROPPED:
+        return COUNT_RECONNECT_LIBRARY_DROPPED;
+    case REASON_IN_TRANSACTION:
+    case REASON_COMMIT_UNKNOWN:
+        return COUNT_RECONNECT_TRANSACTION;
+    case REASON_ROLLBACK_OF_LOST:
+        return COUNT_RECONNECT_ROLLBACK;
+    case REASON_FAILED_AFTER_SEND:
+    case REASON_SEND_FAILED:
+    case REASON_NOT_RETRY_SAFE:
+    case REASON_RAN_TOO_LONG:
+    case REASON_TOO_BIG_TO_RESEND:
+    case REASON_REFUSED_THEN_CLOSED:
+        return COUNT_RECONNECT_AFTER_FAILURE;
+    default:
+        return COUNT_RECONNECT_OTHER;
+    }
+}
+
+/* An event the operator counts: add, and publish. */
+static void count_event(enum counter_slot slot)
+{
+    counter_add(slot, 1);
+    counters_publish(1);
+}
+
 /* Rebuilds the connection inside the application's handle, then restores
  * autocommit and the replayed settings. Attempts back off with jitter
  * until `budget_ns` is spent (a budget of 0: one attempt). On failure the
@@ -329,6 +369,8 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
             driver_log(conn, "reconnect failed (%s): error %u %s, after %u attempts in %.1f ms",
                        guard_reason_text(why), err.code, err.message, attempt + 1,
                        (double)(now - started) / 1e6);
+            counter_add(COUNT_RECONNECT_MICROSECONDS, (now - started) / 1000);
+            count_event(COUNT_RECONNECT_FAILURES);
             return false;
         }
         uint64_t pause = guard_backoff_ns(attempt, env->random());
@@ -344,6 +386,9 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
                "%u setting(s) replayed, took %.1f ms",
                guard_reason_text(why), (double)idle_ns / 1e9, old_thread, ops->thread_id(conn), attempt + 1,
                c->replay.count, (double)(env->precise_ns() - started) / 1e6);
+    counter_add(COUNT_RECONNECT_MICROSECONDS, (env->precise_ns() - started) / 1000);
+    counter_add(COUNT_SETTINGS_REPLAYED, c->replay.count);
+    count_event(reconnect_counter(why));
     return true;
 }
 
@@ -490,6 +535,8 @@ static __attribute__((noinline)) bool replay_transaction(struct gs_connection *c
             driver_log(conn, "replay refused: %s", record_break_text(c->record.why));
         else if (refusal != REFUSE_OFF)
             driver_log(conn, "replay refused: %s", guard_replay_refusal_text(refusal));
+        if (refusal != REFUSE_OFF)
+            count_event(COUNT_REPLAYS_REFUSED);
         record_stop(&c->record);
         return false;
     }
@@ -531,9 +578,11 @@ static __attribute__((noinline)) bool replay_transaction(struct gs_connection *c
             driver_log(conn, "replay refused: %s", why);
         ops->set_error(conn, &lost);
         record_stop(&c->record);
+        count_event(COUNT_REPLAYS_REFUSED);
         return false;
     }
     guard_transaction_replayed(&c->guard);
+    count_event(COUNT_TRANSACTIONS_REPLAYED);
     driver_log(conn, "transaction replayed: %u statements, %.1f ms", count,
                (double)(env->precise_ns() - started) / 1e6);
     return true;
@@ -551,6 +600,8 @@ static __attribute__((noinline)) bool statement_begin_rare(struct gs_connection 
         return true;
     }
     if (d->action == GUARD_FAIL) {
+        if (d->reason == REASON_IN_TRANSACTION)
+            count_event(COUNT_TRANSACTIONS_LOST);
         set_refusal_error(c, conn, d->reason);
         log_decision(c, conn, d);
         after_failure(c, conn);
@@ -783,10 +834,18 @@ static __attribute__((noinline)) enum after statement_end_rare(struct gs_connect
         note_transaction(c, conn, run, ok);
     if (!ok && d.reason == REASON_IN_TRANSACTION && replay_transaction(c, conn, &d, true)) {
         driver_log(conn, "sending again, in the replayed transaction, a statement of %zu bytes", run->len);
+        count_event(COUNT_SENT_AGAIN);
         return SEND_AGAIN;
     }
     if (d.action != GUARD_RECONNECT_AND_RETRY) {
         if (!ok) {
+            if (d.reason == REASON_IN_TRANSACTION || d.reason == REASON_COMMIT_UNKNOWN)
+                counter_add(COUNT_TRANSACTIONS_LOST, 1);
+            if (d.reason == REASON_COMMIT_UNKNOWN)
+                counter_add(COUNT_COMMIT_UNKNOWN, 1);
+            if (d.reason == REASON_NOT_RETRY_SAFE)
+                counter_add(COUNT_NOT_REPEATED, 1);
+            counters_publish(1);
             log_decision(c, conn, &d);
             if (c->ops->link_dropped(conn))
                 repair_after_failure(c, conn, d.reason);
@@ -806,6 +865,7 @@ static __attribute__((noinline)) enum after statement_end_rare(struct gs_connect
     }
     driver_log(conn, "sending again a statement of %zu bytes (it had failed with %u: %s)", run->len, err.code,
                guard_reason_text(d.reason));
+    count_event(COUNT_SENT_AGAIN);
     return SEND_AGAIN;
 }
 

@@ -53,6 +53,10 @@ const struct config_variable config_variables[] = {
      FIELD(replay_max)},
     {"GONESHIM_LOG", CONFIG_LOG_TARGET, "off", "off, stderr, or a file path",
      "one line per event (reconnect, refused reconnect, failure); never a password", FIELD(log_kind)},
+    {"GONESHIM_STATS", CONFIG_STATS_TARGET, "auto", "auto, off, or a directory",
+     "where each process keeps its counters, one Prometheus text file per process (PID.prom), for goneshim stats "
+     "and node_exporter's textfile collector; auto: $XDG_RUNTIME_DIR/goneshim, else /tmp/goneshim-UID",
+     FIELD(stats_kind)},
 };
 #undef FIELD
 const size_t config_variable_count = sizeof config_variables / sizeof config_variables[0];
@@ -186,6 +190,18 @@ static bool parse_into(const struct config_variable *v, const char *text, struct
         return true;
     case CONFIG_SIZE:
         return config_parse_size(text, field);
+    case CONFIG_STATS_TARGET:
+        if (is_off(text)) {
+            cfg->stats_kind = STATS_OFF;
+        } else if (strcasecmp(text, "auto") == 0) {
+            cfg->stats_kind = STATS_AUTO;
+        } else if (text[0] == '/' && strlen(text) < sizeof cfg->stats_path - 32) {
+            cfg->stats_kind = STATS_DIR;
+            memcpy(cfg->stats_path, text, strlen(text) + 1);
+        } else {
+            return false; /* a relative directory would follow the working directory */
+        }
+        return true;
     case CONFIG_LOG_TARGET:
         if (is_off(text)) {
             cfg->log_kind = LOG_OFF;

@@ -19,6 +19,7 @@
 #define NS_PER_S UINT64_C(1000000000)
 
 enum log_target_kind { LOG_OFF, LOG_STDERR, LOG_FILE };
+enum stats_target_kind { STATS_AUTO, STATS_OFF, STATS_DIR };
 
 struct goneshim_config {
     bool disabled;                 /* GONESHIM_DISABLE */
@@ -31,6 +32,8 @@ struct goneshim_config {
     uint64_t replay_max;           /* GONESHIM_REPLAY_MAX, bytes; 0 = no transaction is recorded */
     enum log_target_kind log_kind; /* GONESHIM_LOG */
     char log_path[4096];
+    enum stats_target_kind stats_kind; /* GONESHIM_STATS */
+    char stats_path[4096];
 };
 
 enum config_kind {
@@ -40,6 +43,7 @@ enum config_kind {
     CONFIG_DURATION_OR_OFF,   /* off (or 0), or a duration of at least 1 s */
     CONFIG_SIZE,              /* 0 or a size in bytes: 512, 64k, 1M (at most 1G) */
     CONFIG_LOG_TARGET,        /* off, stderr, or a path */
+    CONFIG_STATS_TARGET,      /* auto, off, or a directory */
 };
 
 struct config_variable {

@@ -9,6 +9,7 @@
 
 extern pthread_mutex_t registry_lock; /* handle_registry: insert, remove, grow */
 extern pthread_mutex_t log_lock;      /* event_log: opening the log file */
+extern pthread_mutex_t stats_lock;    /* counters: writing the counters file */
 
 /* Registers the fork handlers; idempotent, called from the lazy init. */
 void global_locks_install_fork_handlers(void);

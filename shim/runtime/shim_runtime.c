@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "event_log.h"
 #include "global_locks.h"
 
@@ -29,6 +30,7 @@ static void initialize(void)
 {
     config_load(&shim_config, environment, warn_line);
     event_log_configure(&shim_config);
+    counters_configure(&shim_config);
     global_locks_install_fork_handlers();
     shim_active_flag = !shim_config.disabled;
     __atomic_store_n(&shim_initialized_flag, true, __ATOMIC_RELEASE);

@@ -1,0 +1,174 @@
+/* What an operator sees (issue 14): the counters file of each process,
+ * `goneshim stats` over them, and `goneshim check`. Against the real
+ * server, under the field's killer; the counters checked against
+ * goneshim's own log of the same run. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* A fresh, private directory for the counters. */
+static void stats_dir(char *dir, size_t size, char *var, size_t var_size)
+{
+    snprintf(dir, size, "/tmp/goneshim-stats.XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(var, var_size, "GONESHIM_STATS=%s", dir);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* The sum of a metric over every .prom file of `dir` (label filter `with`
+ * may be ""), read by awk. */
+static long long metric_sum(const char *dir, const char *metric, const char *with)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cat '%s'/*.prom | awk '$1 ~ /^%s\\{/ && index($1, \"%s\") { s += $2 } END { printf \"%%d\", s }'",
+             dir, metric, with);
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    char *out;
+    cr_assert_eq(run_program(argv, WITHOUT_SHIM, NULL, &out, NULL), 0);
+    long long v = atoll(out);
+    free(out);
+    return v;
+}
+
+/* A worker under the killer: its file counts what its log says it did,
+ * the file and its directory are its user's only, and goneshim stats adds
+ * it up (as a table, and as JSON that parses) and knows it exited. */
+Test(operations, counters_match_the_log_and_stats_reads_them, .timeout = 120)
+{
+    char dir[64], var[96];
+    stats_dir(dir, sizeof dir, var, sizeof var);
+    struct shim_log log;
+    shim_log_open(&log);
+    const char *env[] = {log.var, var, NULL};
+    const char *argv[] = {"scripts/goneshim", "--library=build/libgoneshim.so", "--", "tests/clients/worker.py",
+                          "--iterations", "6", "--idle-ms", "450", "--tag", "ops-counters", NULL};
+    worker_run(argv, WITHOUT_SHIM, env, PROTECTED, "ops-counters", 6, 450);
+
+    long long reconnects = metric_sum(dir, "goneshim_reconnects_total", "");
+    cr_assert_gt(reconnects, 0, "the killer's kills were not counted");
+    cr_assert_eq((size_t)reconnects, shim_log_count(&log, ": reconnected ("), "see %s and %s", log.path, dir);
+    cr_assert_eq(metric_sum(dir, "goneshim_reconnects_total", "peer_closed"), reconnects);
+    cr_assert_eq(metric_sum(dir, "goneshim_handles_managed_total", "libmariadb"), 1);
+    cr_assert_eq(metric_sum(dir, "goneshim_reconnect_failures_total", ""), 0);
+
+    struct stat st;
+    cr_assert_eq(stat(dir, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0700, "the directory is its user's only");
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "stat -c %%a '%s'/*.prom", dir);
+    const char *mode[] = {"sh", "-c", cmd, NULL};
+    char *out;
+    cr_assert_eq(run_program(mode, WITHOUT_SHIM, NULL, &out, NULL), 0);
+    cr_assert_str_eq(out, "600\n", "one file, its user's only");
+    free(out);
+
+    const char *stats[] = {"scripts/goneshim", "stats", "--dir", dir, NULL};
+    cr_assert_eq(run_program(stats, WITHOUT_SHIM, NULL, &out, NULL), 0);
+    cr_assert(strstr(out, " exited ") != NULL, "the worker has exited:\n%s", out);
+    char want[64];
+    snprintf(want, sizeof want, "%10lld", reconnects);
+    cr_assert(strstr(out, want) != NULL, "the reconnects (%lld) are not in:\n%s", reconnects, out);
+    free(out);
+    snprintf(cmd, sizeof cmd,
+             "scripts/goneshim stats --json --dir '%s' | /usr/bin/python3 -c 'import json,sys; d = json.load(sys.stdin); "
+             "print(d[\"total\"][\"reconnects\"], d[\"processes\"][0][\"alive\"])'",
+             dir);
+    const char *json[] = {"sh", "-c", cmd, NULL};
+    cr_assert_eq(run_program(json, WITHOUT_SHIM, NULL, &out, NULL), 0);
+    snprintf(want, sizeof want, "%lld False\n", reconnects);
+    cr_assert_str_eq(out, want);
+    free(out);
+    shim_log_remove(&log);
+    remove_dir(dir);
+}
+
+/* A process that lives is "alive"; --pid reads one process. */
+Test(operations, stats_of_a_live_process, .timeout = 60)
+{
+    char dir[64], var[96];
+    stats_dir(dir, sizeof dir, var, sizeof var);
+    const char *env[] = {var, NULL};
+    struct client *c = client_start(WITH_SHIM, env);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    kill_and_wait(client_id(c));
+    cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1");
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "pid=$(ls '%s' | sed -n 's/\\.prom$//p'); scripts/goneshim stats --dir '%s' --pid \"$pid\"",
+             dir, dir);
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    char *out;
+    cr_assert_eq(run_program(argv, WITHOUT_SHIM, NULL, &out, NULL), 0);
+    cr_assert(strstr(out, " alive ") != NULL, "%s", out);
+    cr_assert_eq(metric_sum(dir, "goneshim_reconnects_total", ""), 1);
+    free(out);
+    cr_assert_eq(client_finish(c, NULL), 0);
+    remove_dir(dir);
+}
+
+/* A directory others may enter is not used: another user could read or
+ * replace the figures. */
+Test(operations, a_shared_directory_is_refused, .timeout = 60)
+{
+    char dir[64], var[96];
+    stats_dir(dir, sizeof dir, var, sizeof var);
+    cr_assert_eq(chmod(dir, 0777), 0);
+    const char *env[] = {var, NULL};
+    struct client *c = client_start(WITH_SHIM, env);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    kill_and_wait(client_id(c));
+    cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1");
+    char *err;
+    cr_assert_eq(client_finish(c, &err), 0);
+    cr_assert_str_eq(err, "", "nothing on stderr: %s", err);
+    free(err);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    char *out;
+    cr_assert_eq(run_program(argv, WITHOUT_SHIM, NULL, &out, NULL), 0);
+    cr_assert_str_eq(out, "0\n", "a file was written in a shared directory");
+    free(out);
+    remove_dir(dir);
+}
+
+/* goneshim check: 0 and what it attached to when a connection was managed;
+ * 1 and why not when none was. */
+Test(operations, check_says_what_it_attached_to, .timeout = 60)
+{
+    char *out, *err;
+    const char *c_worker[] = {"scripts/goneshim", "--library=build/libgoneshim.so", "check", "--",
+                              "tests/clients/worker.py", "--iterations", "1", "--idle-ms", "10", NULL};
+    cr_assert_eq(run_program(c_worker, WITHOUT_SHIM, NULL, &out, &err), 0, "check after the options:\n%s\n%s", out, err);
+    free(out);
+    free(err);
+    const char *py[] = {"scripts/goneshim", "check", "--library=build/libgoneshim.so", "--",
+                        "tests/clients/worker.py", "--iterations", "1", "--idle-ms", "10", NULL};
+    cr_assert_eq(run_program(py, WITHOUT_SHIM, NULL, &out, &err), 0, "%s\n%s", out, err);
+    cr_assert(strstr(out, "goneshim check: attached to libmariadb: 1 connection(s) managed") != NULL, "%s", out);
+    free(out);
+    free(err);
+    const char *php[] = {"scripts/goneshim", "check", "--library=build/libgoneshim.so", "--", "php", "-r",
+                         "$p = new PDO('mysql:unix_socket=' . getenv('GONESHIM_TEST_SOCKET'), "
+                         "getenv('GONESHIM_TEST_USER'), getenv('GONESHIM_TEST_PASSWORD')); $p->query('SELECT 1');",
+                         NULL};
+    cr_assert_eq(run_program(php, WITHOUT_SHIM, NULL, &out, &err), 0, "%s\n%s", out, err);
+    cr_assert(strstr(out, "attached to mysqlnd: 1 connection(s) managed") != NULL, "%s", out);
+    free(out);
+    free(err);
+    const char *none[] = {"scripts/goneshim", "check", "--library=build/libgoneshim.so", "--", "true", NULL};
+    cr_assert_eq(run_program(none, WITHOUT_SHIM, NULL, &out, &err), 1);
+    cr_assert(strstr(out, "no connection was managed") != NULL, "%s", out);
+    free(out);
+    free(err);
+}
