@@ -49,7 +49,22 @@ void driver_log(const void *handle, const char *fmt, ...)
     va_start(ap, fmt);
     (void)vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    event_log("handle %p: %s", handle, line);
+    struct log_fields note = {.event = "note", .idle_s = -1, .duration_ms = -1, .in_transaction = -1};
+    event_log_handle(handle, &note, line);
+}
+
+/* driver_log for the events an operator acts on, with their fields. */
+static void __attribute__((format(printf, 3, 4))) log_event(const void *handle, const struct log_fields *f,
+                                                            const char *fmt, ...)
+{
+    if (!event_log_enabled())
+        return;
+    char line[900];
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    event_log_handle(handle, f, line);
 }
 
 /* ---- lifecycle ---- */
@@ -334,6 +349,7 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
     uint64_t deadline = started + budget_ns;
     uint64_t idle_ns = env->coarse_ns() - c->guard.last_used_ns;
     bool autocommit = (ops->server_status(conn) & GS_STATUS_AUTOCOMMIT) != 0;
+    int in_transaction_before = (ops->server_status(conn) & GS_STATUS_IN_TRANS) != 0 || c->guard.lost_transaction;
     unsigned long long old_thread = ops->thread_id(conn);
     unsigned long long client_insert_id = ops->insert_id(conn);
     unsigned attempt = 0;
@@ -366,9 +382,10 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
         }
         now = env->precise_ns();
         if (!transient || now >= deadline) {
-            driver_log(conn, "reconnect failed (%s): error %u %s, after %u attempts in %.1f ms",
-                       guard_reason_text(why), err.code, err.message, attempt + 1,
-                       (double)(now - started) / 1e6);
+            struct log_fields f = {"reconnect_failed", guard_reason_text(why), old_thread, 0, (double)idle_ns / 1e9,
+                                   (double)(now - started) / 1e6, in_transaction_before};
+            log_event(conn, &f, "reconnect failed (%s): error %u %s, after %u attempts in %.1f ms",
+                      guard_reason_text(why), err.code, err.message, attempt + 1, (double)(now - started) / 1e6);
             counter_add(COUNT_RECONNECT_MICROSECONDS, (now - started) / 1000);
             count_event(COUNT_RECONNECT_FAILURES);
             return false;
@@ -381,11 +398,14 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
     ops->set_insert_id(conn, client_insert_id);
     if (renew_session)
         guard_session_renewed(&c->guard, env->coarse_ns());
-    driver_log(conn,
-               "reconnected (%s), idle %.1f s, connection %llu -> %llu, %u attempt(s), "
-               "%u setting(s) replayed, took %.1f ms",
-               guard_reason_text(why), (double)idle_ns / 1e9, old_thread, ops->thread_id(conn), attempt + 1,
-               c->replay.count, (double)(env->precise_ns() - started) / 1e6);
+    struct log_fields f = {"reconnected", guard_reason_text(why), old_thread, ops->thread_id(conn),
+                           (double)idle_ns / 1e9, (double)(env->precise_ns() - started) / 1e6,
+                           in_transaction_before};
+    log_event(conn, &f,
+              "reconnected (%s), idle %.1f s, connection %llu -> %llu, %u attempt(s), "
+              "%u setting(s) replayed, took %.1f ms",
+              guard_reason_text(why), (double)idle_ns / 1e9, old_thread, ops->thread_id(conn), attempt + 1,
+              c->replay.count, f.duration_ms);
     counter_add(COUNT_RECONNECT_MICROSECONDS, (env->precise_ns() - started) / 1000);
     counter_add(COUNT_SETTINGS_REPLAYED, c->replay.count);
     count_event(reconnect_counter(why));
@@ -428,7 +448,9 @@ static void log_decision(struct gs_connection *c, void *conn, const struct guard
     if (d->reason != REASON_NONE && event_log_enabled()) {
         struct error_snapshot err;
         c->ops->save_error(conn, &err);
-        driver_log(conn, "statement fails with error %u: %s", err.code, guard_reason_text(d->reason));
+        struct log_fields f = {"statement_failed", guard_reason_text(d->reason), c->ops->thread_id(conn), 0, -1, -1,
+                               c->guard.lost_transaction};
+        log_event(conn, &f, "statement fails with error %u: %s", err.code, guard_reason_text(d->reason));
     }
 }
 
@@ -531,12 +553,13 @@ static __attribute__((noinline)) bool replay_transaction(struct gs_connection *c
     };
     enum replay_refusal refusal = guard_replay_refusal(&c->guard, &facts);
     if (refusal != REPLAY_GO) {
-        if (refusal == REFUSE_NOT_RECORDED)
-            driver_log(conn, "replay refused: %s", record_break_text(c->record.why));
-        else if (refusal != REFUSE_OFF)
-            driver_log(conn, "replay refused: %s", guard_replay_refusal_text(refusal));
-        if (refusal != REFUSE_OFF)
+        const char *reason = refusal == REFUSE_NOT_RECORDED ? record_break_text(c->record.why)
+                                                             : guard_replay_refusal_text(refusal);
+        struct log_fields f = {"replay_refused", reason, ops->thread_id(conn), 0, -1, -1, 1};
+        if (refusal != REFUSE_OFF) {
+            log_event(conn, &f, "replay refused: %s", reason);
             count_event(COUNT_REPLAYS_REFUSED);
+        }
         record_stop(&c->record);
         return false;
     }
@@ -572,10 +595,12 @@ static __attribute__((noinline)) bool replay_transaction(struct gs_connection *c
     }
     ops->set_insert_id(conn, insert_id);
     if (why != NULL) {
+        struct log_fields f = {"replay_refused", differs != 0 ? "a statement returned a different result" : why,
+                               old_thread, ops->thread_id(conn), -1, -1, 1};
         if (differs != 0)
-            driver_log(conn, "replay refused: statement %u of %u returned a different result", differs, count);
+            log_event(conn, &f, "replay refused: statement %u of %u returned a different result", differs, count);
         else
-            driver_log(conn, "replay refused: %s", why);
+            log_event(conn, &f, "replay refused: %s", why);
         ops->set_error(conn, &lost);
         record_stop(&c->record);
         count_event(COUNT_REPLAYS_REFUSED);
@@ -583,8 +608,9 @@ static __attribute__((noinline)) bool replay_transaction(struct gs_connection *c
     }
     guard_transaction_replayed(&c->guard);
     count_event(COUNT_TRANSACTIONS_REPLAYED);
-    driver_log(conn, "transaction replayed: %u statements, %.1f ms", count,
-               (double)(env->precise_ns() - started) / 1e6);
+    struct log_fields f = {"transaction_replayed", NULL, old_thread, ops->thread_id(conn), -1,
+                           (double)(env->precise_ns() - started) / 1e6, 1};
+    log_event(conn, &f, "transaction replayed: %u statements, %.1f ms", count, f.duration_ms);
     return true;
 }
 

@@ -51,8 +51,12 @@ const struct config_variable config_variables[] = {
      "how much of an open transaction (statements and parameters) is kept for its replay; a larger one is not "
      "replayable",
      FIELD(replay_max)},
-    {"GONESHIM_LOG", CONFIG_LOG_TARGET, "off", "off, stderr, or a file path",
+    {"GONESHIM_LOG", CONFIG_LOG_TARGET, "off", "off, stderr, syslog, or a file path",
      "one line per event (reconnect, refused reconnect, failure); never a password", FIELD(log_kind)},
+    {"GONESHIM_LOG_FORMAT", CONFIG_LOG_FORMAT, "text", "text or json",
+     "the log's lines: text, or one JSON object per line (time, pid, handle, event, reason, connection ids, idle "
+     "time, duration, in a transaction or not, message)",
+     FIELD(log_json)},
     {"GONESHIM_STATS", CONFIG_STATS_TARGET, "auto", "auto, off, or a directory",
      "where each process keeps its counters, one Prometheus text file per process (PID.prom), for goneshim stats "
      "and node_exporter's textfile collector; auto: $XDG_RUNTIME_DIR/goneshim, else /tmp/goneshim-UID",
@@ -202,9 +206,17 @@ static bool parse_into(const struct config_variable *v, const char *text, struct
             return false; /* a relative directory would follow the working directory */
         }
         return true;
+    case CONFIG_LOG_FORMAT:
+        if (strcasecmp(text, "text") == 0 || strcasecmp(text, "json") == 0) {
+            cfg->log_json = strcasecmp(text, "json") == 0;
+            return true;
+        }
+        return false;
     case CONFIG_LOG_TARGET:
         if (is_off(text)) {
             cfg->log_kind = LOG_OFF;
+        } else if (strcasecmp(text, "syslog") == 0) {
+            cfg->log_kind = LOG_TO_SYSLOG;
         } else if (strcasecmp(text, "stderr") == 0) {
             cfg->log_kind = LOG_STDERR;
         } else if (strlen(text) < sizeof cfg->log_path) {

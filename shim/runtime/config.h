@@ -18,7 +18,7 @@
 #define NS_PER_MS UINT64_C(1000000)
 #define NS_PER_S UINT64_C(1000000000)
 
-enum log_target_kind { LOG_OFF, LOG_STDERR, LOG_FILE };
+enum log_target_kind { LOG_OFF, LOG_STDERR, LOG_FILE, LOG_TO_SYSLOG };
 enum stats_target_kind { STATS_AUTO, STATS_OFF, STATS_DIR };
 
 struct goneshim_config {
@@ -31,6 +31,7 @@ struct goneshim_config {
     bool replay;                   /* GONESHIM_REPLAY */
     uint64_t replay_max;           /* GONESHIM_REPLAY_MAX, bytes; 0 = no transaction is recorded */
     enum log_target_kind log_kind; /* GONESHIM_LOG */
+    bool log_json;                 /* GONESHIM_LOG_FORMAT=json */
     char log_path[4096];
     enum stats_target_kind stats_kind; /* GONESHIM_STATS */
     char stats_path[4096];
@@ -44,6 +45,7 @@ enum config_kind {
     CONFIG_SIZE,              /* 0 or a size in bytes: 512, 64k, 1M (at most 1G) */
     CONFIG_LOG_TARGET,        /* off, stderr, or a path */
     CONFIG_STATS_TARGET,      /* auto, off, or a directory */
+    CONFIG_LOG_FORMAT,        /* text or json */
 };
 
 struct config_variable {

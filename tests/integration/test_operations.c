@@ -172,3 +172,37 @@ Test(operations, check_says_what_it_attached_to, .timeout = 60)
     free(out);
     free(err);
 }
+
+/* GONESHIM_LOG_FORMAT=json: every line one JSON object, the reconnect's
+ * fields among them (read by Python's json, as a log shipper would). */
+Test(operations, json_log_lines_parse_and_carry_the_fields, .timeout = 60)
+{
+    struct shim_log log;
+    shim_log_open(&log);
+    const char *env[] = {log.var, "GONESHIM_LOG_FORMAT=json", NULL};
+    struct client *c = client_start(WITH_SHIM, env);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    unsigned long old_id = client_id(c);
+    kill_and_wait(old_id);
+    cr_assert_str_eq(client_cmd(c, "SELECT 1"), "ok 1");
+    unsigned long new_id = client_id(c);
+    cr_assert_eq(client_finish(c, NULL), 0);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import json,sys\n"
+             "lines = [json.loads(l) for l in open(sys.argv[1])]\n"
+             "r = [l for l in lines if l[\"event\"] == \"reconnected\"][0]\n"
+             "print(len(lines) > 0 and all(\"time\" in l and \"pid\" in l for l in lines), r[\"reason\"], "
+             "r[\"old_connection_id\"], r[\"new_connection_id\"], r[\"in_transaction\"], \"idle_s\" in r, "
+             "\"duration_ms\" in r)' %s",
+             log.path);
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    char *out, *err;
+    cr_assert_eq(run_program(argv, WITHOUT_SHIM, NULL, &out, &err), 0, "%s\n%s", out, err);
+    char want[160];
+    snprintf(want, sizeof want, "True server closed the idle connection %lu %lu False True True\n", old_id, new_id);
+    cr_assert_str_eq(out, want, "see %s", log.path);
+    free(out);
+    free(err);
+    shim_log_remove(&log);
+}
