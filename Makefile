@@ -71,7 +71,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 INTEGRATION_SRC := $(sort $(wildcard tests/integration/*.c))
 
 .PHONY: all deps check test matrix lint unit-tests integration-tests launcher-tests build-tests bench-smoke soak-test \
-	compat demo bench soak install uninstall clean
+	compat demo bench soak install uninstall clean man manual-tests deb package-tests
 
 all: build/libgoneshim.so
 
@@ -159,7 +159,8 @@ deps:
 # Debian 13 cell of `make matrix` runs); `make test`: all of it.
 check: deps
 	$(MAKE) --no-print-directory $(TEST_PROGRAMS)
-	$(MAKE) --no-print-directory lint unit-tests launcher-tests build-tests soak-test bench-smoke integration-tests
+	$(MAKE) --no-print-directory lint unit-tests launcher-tests build-tests manual-tests package-tests soak-test \
+		bench-smoke integration-tests
 
 test: check
 	$(MAKE) --no-print-directory compat
@@ -207,6 +208,28 @@ launcher-tests: build/libgoneshim.so
 build-tests: build/libgoneshim.so
 	tests/build/test-without-headers
 
+# The manual pages: their variables and counters sections generated from
+# the library's own tables (docs/manual_sections.c), the rest from
+# docs/*.in. SOURCE_DATE_EPOCH fixes the date for a reproducible package.
+MAN_PAGES := build/man/goneshim.1 build/man/libgoneshim.7
+MAN_DATE := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%d)
+build/tools/manual_sections: docs/manual_sections.c shim/runtime/config.c shim/runtime/counters.c \
+		shim/runtime/event_log.c shim/runtime/global_locks.c $(wildcard shim/runtime/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -D_GNU_SOURCE -Ishim/runtime -o $@ docs/manual_sections.c shim/runtime/config.c \
+		shim/runtime/counters.c shim/runtime/event_log.c shim/runtime/global_locks.c -lpthread
+build/man/%: docs/%.in build/tools/manual_sections Makefile
+	@mkdir -p $(@D)
+	build/tools/manual_sections variables > $@.variables
+	build/tools/manual_sections counters > $@.counters
+	sed -e '/^@VARIABLES@$$/{r $@.variables' -e 'd' -e '}' -e '/^@COUNTERS@$$/{r $@.counters' -e 'd' -e '}' \
+		-e 's|@VERSION@|$(VERSION)|g' -e 's|@DATE@|$(MAN_DATE)|g' -e 's|@LIBDIR@|$(PREFIX)/lib/goneshim|g' $< > $@
+	rm -f $@.variables $@.counters
+man: $(MAN_PAGES)
+
+manual-tests: $(MAN_PAGES)
+	tests/build/test-manual
+
 integration-tests: $(TEST_PROGRAMS)
 	scripts/with-test-server build/tests/integration --jobs 1
 
@@ -235,16 +258,46 @@ demo: deps
 	$(MAKE) --no-print-directory build/libgoneshim.so
 	scripts/with-test-server scripts/demo
 
-install: build/libgoneshim.so
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/goneshim
+install: build/libgoneshim.so $(MAN_PAGES)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/goneshim $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 0755 build/libgoneshim.so $(DESTDIR)$(PREFIX)/lib/goneshim/libgoneshim.so
 	sed -e 's|@LIBDIR@|$(PREFIX)/lib/goneshim|g' -e 's|@VERSION@|$(VERSION)|g' \
 		scripts/goneshim > $(DESTDIR)$(PREFIX)/bin/goneshim
 	chmod 0755 $(DESTDIR)$(PREFIX)/bin/goneshim
+	install -m 0644 build/man/goneshim.1 $(DESTDIR)$(PREFIX)/share/man/man1/goneshim.1
+	install -m 0644 build/man/libgoneshim.7 $(DESTDIR)$(PREFIX)/share/man/man7/libgoneshim.7
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/goneshim $(DESTDIR)$(PREFIX)/lib/goneshim/libgoneshim.so
+	rm -f $(DESTDIR)$(PREFIX)/bin/goneshim $(DESTDIR)$(PREFIX)/lib/goneshim/libgoneshim.so \
+		$(DESTDIR)$(PREFIX)/share/man/man1/goneshim.1 $(DESTDIR)$(PREFIX)/share/man/man7/libgoneshim.7
 	-rmdir $(DESTDIR)$(PREFIX)/lib/goneshim
+
+# A Debian package of the launcher, the library, the manual pages and the
+# examples, installed under /usr (build/goneshim_VERSION_ARCH.deb).
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB := build/goneshim_$(VERSION)_$(DEB_ARCH).deb
+deb: $(DEB)
+$(DEB): build/libgoneshim.so $(MAN_PAGES) scripts/goneshim $(wildcard examples/*) Makefile
+	rm -rf build/deb && mkdir -p build/deb/DEBIAN build/deb/usr/share/doc/goneshim/examples
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/build/deb PREFIX=/usr
+	cp examples/* build/deb/usr/share/doc/goneshim/examples/
+	cp README.md build/deb/usr/share/doc/goneshim/
+	gzip -9n build/deb/usr/share/man/man1/goneshim.1 build/deb/usr/share/man/man7/libgoneshim.7
+	printf '%s\n' 'Package: goneshim' 'Version: $(VERSION)' 'Architecture: $(DEB_ARCH)' \
+		'Maintainer: goneshim developers <goneshim@localhost>' 'Section: database' 'Priority: optional' \
+		'Depends: libc6, bash' 'Installed-Size: '"$$(du -sk build/deb/usr | cut -f1)" \
+		'Description: hides MySQL "server has gone away" from unmodified long-lived workers' \
+		' A preloaded library and a launcher (goneshim -- COMMAND) that reconnect a MySQL' \
+		' connection the server closed while it sat idle, in place, restore its session,' \
+		' and replay a transaction lost that way when every answer it had comes back the' \
+		' same. For libmariadb (C, MySQLdb, DBD::mysql, mysql2) and PHP'"'"'s mysqlnd.' \
+		> build/deb/DEBIAN/control
+	fakeroot dpkg-deb --build build/deb $@ >/dev/null
+	@echo "built $@"
+
+package-tests: $(DEB)
+	tests/build/test-package $(DEB)
 
 clean:
 	rm -rf build

@@ -206,3 +206,96 @@ Test(operations, json_log_lines_parse_and_carry_the_fields, .timeout = 60)
     free(err);
     shim_log_remove(&log);
 }
+
+/* The real supervisor: Debian's supervisord runs an unmodified PHP worker
+ * (Laravel-style: PDO, a transaction per job) with the README's
+ * [program:x] section, while the killer KILLs its sleeping connections;
+ * the worker sees no error, and its counters show the reconnects. */
+Test(operations, supervisord_runs_a_worker_under_the_killer, .timeout = 120)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/goneshim-supervisord.XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char cwd[512];
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    char conf[160];
+    snprintf(conf, sizeof conf, "%s/supervisord.conf", dir);
+    FILE *f = fopen(conf, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "[supervisord]\nnodaemon=true\nlogfile=%s/supervisord.log\npidfile=%s/supervisord.pid\n"
+            "childlogdir=%s\n\n"
+            "[program:worker]\n"
+            "command=%s/scripts/goneshim --library=%s/build/libgoneshim.so --log=%s/worker.log -- "
+            "%s/tests/clients/php/laravel_worker.php --iterations 8 --idle-ms 450 --tag supervised\n"
+            "environment=GONESHIM_STATS=\"%s/stats\"\n"
+            "autorestart=false\nstartsecs=0\nstdout_logfile=%s/worker.out\nstderr_logfile=%s/worker.err\n",
+            dir, dir, dir, cwd, cwd, dir, cwd, dir, dir, dir);
+    cr_assert_eq(fclose(f), 0);
+    char stats[96];
+    snprintf(stats, sizeof stats, "%s/stats", dir);
+    cr_assert_eq(mkdir(stats, 0700), 0);
+
+    admin_exec("CREATE TABLE IF NOT EXISTS worker_log (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+               "tag VARCHAR(64) NOT NULL, n INT NOT NULL, KEY(tag)) ENGINE=InnoDB");
+    admin_exec("DELETE FROM worker_log WHERE tag = 'supervised'");
+    killer_start(100, 225);
+    const char *argv[] = {"supervisord", "-c", conf, NULL};
+    struct program *p = program_start(argv, WITHOUT_SHIM, NULL);
+    char out_path[160], cmd[512];
+    snprintf(out_path, sizeof out_path, "%s/worker.out", dir);
+    bool done = false;
+    for (int i = 0; i < 600 && !done; i++) {
+        sleep_ms(100);
+        FILE *o = fopen(out_path, "r");
+        char line[256] = "";
+        if (o != NULL) {
+            while (fgets(line, sizeof line, o) != NULL)
+                done = done || strstr(line, "acked=") != NULL;
+            fclose(o);
+        }
+    }
+    int kills = killer_stop();
+    snprintf(cmd, sizeof cmd, "kill $(cat '%s/supervisord.pid')", dir);
+    cr_assert_eq(system(cmd), 0);
+    char *out, *err;
+    (void)program_finish(p, &out, &err);
+    free(out);
+    free(err);
+    cr_assert(done, "the worker never finished under supervisord (see %s)", dir);
+    cr_assert_gt(kills, 0, "the killer killed nothing");
+    snprintf(cmd, sizeof cmd, "cat '%s/worker.out'", dir);
+    const char *cat[] = {"sh", "-c", cmd, NULL};
+    cr_assert_eq(run_program(cat, WITHOUT_SHIM, NULL, &out, NULL), 0);
+    cr_assert(strstr(out, "acked=8 errors=0") != NULL, "the supervised worker saw errors: %s (see %s)", out, dir);
+    free(out);
+    cr_assert_eq(admin_long("SELECT COUNT(*) FROM worker_log WHERE tag = 'supervised'"), 8);
+    cr_assert_gt(metric_sum(stats, "goneshim_reconnects_total", ""), 0, "no reconnect counted (see %s)", dir);
+    cr_assert_eq(metric_sum(stats, "goneshim_handles_managed_total", "mysqlnd"), 1);
+    remove_dir(dir);
+}
+
+/* goneshim check on what it cannot reach: a static program (Debian's
+ * ldconfig) and a setuid one. */
+Test(operations, check_names_what_cannot_be_preloaded, .timeout = 60)
+{
+    char *out, *err;
+    const char *stat_prog[] = {"scripts/goneshim", "check", "--library=build/libgoneshim.so", "--", "/sbin/ldconfig",
+                               "--version", NULL};
+    cr_assert_eq(run_program(stat_prog, WITHOUT_SHIM, NULL, &out, &err), 1);
+    cr_assert(strstr(out, "is statically linked") != NULL, "%s\n%s", out, err);
+    free(out);
+    free(err);
+    char dir[64], prog[96], cmd[256];
+    snprintf(dir, sizeof dir, "/tmp/goneshim-setuid.XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(prog, sizeof prog, "%s/true", dir);
+    snprintf(cmd, sizeof cmd, "cp /bin/true '%s' && chmod u+s '%s'", prog, prog);
+    cr_assert_eq(system(cmd), 0);
+    const char *suid[] = {"scripts/goneshim", "check", "--library=build/libgoneshim.so", "--", prog, NULL};
+    cr_assert_eq(run_program(suid, WITHOUT_SHIM, NULL, &out, &err), 1);
+    cr_assert(strstr(out, "is setuid or setgid") != NULL, "%s\n%s", out, err);
+    free(out);
+    free(err);
+    remove_dir(dir);
+}
