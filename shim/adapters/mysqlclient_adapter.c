@@ -547,6 +547,16 @@ static void op_answer(void *conn, struct answer_summary *a)
     a->info_len = m->info != NULL ? strlen(m->info) : 0;
 }
 
+static uint64_t digest_mysql_field(uint64_t d, const MYSQL_FIELD *f)
+{
+    const struct column_description c = {
+        f->name, f->org_name, f->table, f->org_table, f->db,
+        f->name_length, f->org_name_length, f->table_length, f->org_table_length, f->db_length,
+        (uint64_t)f->type, f->flags, f->decimals, f->charsetnr, f->length,
+    };
+    return digest_column(d, &c);
+}
+
 /* The digest of a stored result set, as the application can observe it:
  * each column's description, every row, and the warning count of its
  * final packet. Read through the library's own API, then rewound, so the
@@ -559,16 +569,7 @@ static uint64_t result_digest(const MYSQL *m, MYSQL_RES *res)
         const MYSQL_FIELD *f = REAL(mysql_fetch_field_direct)(res, i);
         if (f == NULL)
             return 0;
-        d = digest_field(d, f->name, f->name_length);
-        d = digest_field(d, f->org_name, f->org_name_length);
-        d = digest_field(d, f->table, f->table_length);
-        d = digest_field(d, f->org_table, f->org_table_length);
-        d = digest_field(d, f->db, f->db_length);
-        d = digest_u64(d, (uint64_t)f->type);
-        d = digest_u64(d, f->flags);
-        d = digest_u64(d, f->decimals);
-        d = digest_u64(d, f->charsetnr);
-        d = digest_u64(d, f->length);
+        d = digest_mysql_field(d, f);
     }
     uint64_t rows = 0;
     for (MYSQL_ROW row; (row = REAL(mysql_fetch_row)(res)) != NULL; rows++) {
@@ -1212,17 +1213,7 @@ static uint64_t statement_rows_digest(const MYSQL_STMT *st)
     unsigned n = st->field_count;
     uint64_t d = digest_u64(DIGEST_INIT, n);
     for (unsigned i = 0; st->fields != NULL && i < n; i++) {
-        const MYSQL_FIELD *f = &st->fields[i];
-        d = digest_field(d, f->name, f->name_length);
-        d = digest_field(d, f->org_name, f->org_name_length);
-        d = digest_field(d, f->table, f->table_length);
-        d = digest_field(d, f->org_table, f->org_table_length);
-        d = digest_field(d, f->db, f->db_length);
-        d = digest_u64(d, (uint64_t)f->type);
-        d = digest_u64(d, f->flags);
-        d = digest_u64(d, f->decimals);
-        d = digest_u64(d, f->charsetnr);
-        d = digest_u64(d, f->length);
+        d = digest_mysql_field(d, &st->fields[i]);
     }
     uint64_t rows = 0;
     for (const MYSQL_ROWS *r = st->result.data; r != NULL; r = r->next, rows++)

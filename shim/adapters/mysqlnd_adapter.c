@@ -468,16 +468,12 @@ static uint64_t result_digest(const MYSQLND_RES *res, unsigned warnings)
         return 0;
     for (unsigned i = 0; i < n; i++) {
         const MYSQLND_FIELD *f = &res->meta->fields[i];
-        d = digest_field(d, f->name, f->name_length);
-        d = digest_field(d, f->org_name, f->org_name_length);
-        d = digest_field(d, f->table, f->table_length);
-        d = digest_field(d, f->org_table, f->org_table_length);
-        d = digest_field(d, f->db, f->db_length);
-        d = digest_u64(d, (uint64_t)f->type);
-        d = digest_u64(d, f->flags);
-        d = digest_u64(d, f->decimals);
-        d = digest_u64(d, f->charsetnr);
-        d = digest_u64(d, f->length);
+        const struct column_description c = {
+            f->name, f->org_name, f->table, f->org_table, f->db,
+            f->name_length, f->org_name_length, f->table_length, f->org_table_length, f->db_length,
+            (uint64_t)f->type, f->flags, f->decimals, f->charsetnr, f->length,
+        };
+        d = digest_column(d, &c);
     }
     for (uint64_t i = 0; i < stored->row_count; i++)
         d = digest_field(d, stored->row_buffers[i].ptr, stored->row_buffers[i].size);
@@ -1083,9 +1079,10 @@ static enum_func_status hook_stmt_execute(MYSQLND_STMT *stmt)
  * prepared before a KILL closed the one just prepared on the fresh
  * connection: "1243 Unknown prepared statement handler (1)". */
 /* A prepared statement's result set, as for the connection's. */
-static MYSQLND_RES *hook_stmt_store_result(MYSQLND_STMT *const stmt)
+/* A prepared statement's rows, stored one way or the other: their digest,
+ * when a record waits for it. */
+static MYSQLND_RES *statement_rows(MYSQLND_STMT *stmt, MYSQLND_RES *result)
 {
-    MYSQLND_RES *result = real.stmt_store_result(stmt);
     if (__builtin_expect(!driver_rows_awaited(), 1) || result == NULL)
         return result;
     struct gs_connection *gc = driver_find(stmt_conn(stmt));
@@ -1094,17 +1091,16 @@ static MYSQLND_RES *hook_stmt_store_result(MYSQLND_STMT *const stmt)
     return result;
 }
 
+static MYSQLND_RES *hook_stmt_store_result(MYSQLND_STMT *const stmt)
+{
+    return statement_rows(stmt, real.stmt_store_result(stmt));
+}
+
 /* mysqli_stmt::get_result: the rows read into a result of their own,
  * the same packets as store_result keeps. */
 static MYSQLND_RES *hook_stmt_get_result(MYSQLND_STMT *const stmt)
 {
-    MYSQLND_RES *result = real.stmt_get_result(stmt);
-    if (__builtin_expect(!driver_rows_awaited(), 1) || result == NULL)
-        return result;
-    struct gs_connection *gc = driver_find(stmt_conn(stmt));
-    if (gc != NULL && driver_wants_rows(gc))
-        driver_result_rows(gc, result_digest(result, stmt->data->upsert_status->warning_count));
-    return result;
+    return statement_rows(stmt, real.stmt_get_result(stmt));
 }
 
 static MYSQLND_RES *hook_stmt_use_result(MYSQLND_STMT *const stmt)

@@ -40,17 +40,22 @@ static const struct statement_class class_kill = {STMT_WRITE, 0, 0, CLASS_KILL, 
 
 static struct registry connections;
 
+static void log_line(const void *handle, const struct log_fields *f, const char *fmt, va_list ap)
+{
+    char line[900];
+    (void)vsnprintf(line, sizeof line, fmt, ap);
+    event_log_handle(handle, f, line);
+}
+
 void driver_log(const void *handle, const char *fmt, ...)
 {
     if (!event_log_enabled())
         return;
-    char line[900];
+    static const struct log_fields note = {.event = "note", .idle_s = -1, .duration_ms = -1, .in_transaction = -1};
     va_list ap;
     va_start(ap, fmt);
-    (void)vsnprintf(line, sizeof line, fmt, ap);
+    log_line(handle, &note, fmt, ap);
     va_end(ap);
-    struct log_fields note = {.event = "note", .idle_s = -1, .duration_ms = -1, .in_transaction = -1};
-    event_log_handle(handle, &note, line);
 }
 
 /* driver_log for the events an operator acts on, with their fields. */
@@ -59,12 +64,10 @@ static void __attribute__((format(printf, 3, 4))) log_event(const void *handle, 
 {
     if (!event_log_enabled())
         return;
-    char line[900];
     va_list ap;
     va_start(ap, fmt);
-    (void)vsnprintf(line, sizeof line, fmt, ap);
+    log_line(handle, f, fmt, ap);
     va_end(ap);
-    event_log_handle(handle, f, line);
 }
 
 /* ---- lifecycle ---- */

@@ -32,15 +32,6 @@ static size_t entry_size(size_t bytes)
     return (sizeof(struct record_entry) + bytes + 7) & ~(size_t)7;
 }
 
-void record_start(struct transaction_record *r)
-{
-    r->state = RECORD_ON;
-    r->why = BREAK_NONE;
-    set_rows_pending(r, false);
-    r->count = 0;
-    r->len = 0;
-}
-
 void record_stop(struct transaction_record *r)
 {
     r->state = RECORD_IDLE;
@@ -48,6 +39,12 @@ void record_stop(struct transaction_record *r)
     set_rows_pending(r, false);
     r->count = 0;
     r->len = 0;
+}
+
+void record_start(struct transaction_record *r)
+{
+    record_stop(r);
+    r->state = RECORD_ON;
 }
 
 void record_break(struct transaction_record *r, enum record_break why)

@@ -42,6 +42,28 @@ static inline uint64_t digest_field(uint64_t d, const void *data, size_t len)
     return data == NULL ? d : digest_bytes(d, data, len);
 }
 
+/* One column of a result set's description, as every adapter has it: what
+ * the application can read of it with its library's field calls. */
+struct column_description {
+    const char *name, *org_name, *table, *org_table, *db;
+    size_t name_len, org_name_len, table_len, org_table_len, db_len;
+    uint64_t type, flags, decimals, charsetnr, length;
+};
+
+static inline uint64_t digest_column(uint64_t d, const struct column_description *c)
+{
+    d = digest_field(d, c->name, c->name_len);
+    d = digest_field(d, c->org_name, c->org_name_len);
+    d = digest_field(d, c->table, c->table_len);
+    d = digest_field(d, c->org_table, c->org_table_len);
+    d = digest_field(d, c->db, c->db_len);
+    d = digest_u64(d, c->type);
+    d = digest_u64(d, c->flags);
+    d = digest_u64(d, c->decimals);
+    d = digest_u64(d, c->charsetnr);
+    return digest_u64(d, c->length);
+}
+
 /* The final value: every input bit reaches every output bit. */
 static inline uint64_t digest_finish(uint64_t d)
 {

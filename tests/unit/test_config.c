@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "readme_text.h"
 
 static const char *const *fake_env;
 static const char *lookup(const char *name)
@@ -117,12 +118,7 @@ Test(config, bad_values_one_line_each_and_defaults)
 
 Test(config, readme_documents_every_variable)
 {
-    FILE *f = fopen("README.md", "r");
-    cr_assert_not_null(f, "run from the repository root");
-    static char readme[1 << 20];
-    size_t n = fread(readme, 1, sizeof readme - 1, f);
-    readme[n] = '\0';
-    fclose(f);
+    const char *readme = readme_text();
     for (size_t i = 0; i < config_variable_count; i++) {
         char row[256];
         snprintf(row, sizeof row, "| `%s` | `%s` |", config_variables[i].name, config_variables[i].default_text);

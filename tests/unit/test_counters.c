@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "counters.h"
+#include "readme_text.h"
 
 Test(counters, render_names_every_slot_with_its_pid_and_value)
 {
@@ -39,12 +40,7 @@ Test(counters, a_short_buffer_is_cut_and_terminated)
 
 Test(counters, readme_documents_every_counter)
 {
-    FILE *f = fopen("README.md", "r");
-    cr_assert_not_null(f, "run from the repository root");
-    static char readme[1 << 20];
-    size_t n = fread(readme, 1, sizeof readme - 1, f);
-    readme[n] = '\0';
-    fclose(f);
+    const char *readme = readme_text();
     for (size_t i = 0; counters_family(i) != NULL; i++) {
         char row[160];
         snprintf(row, sizeof row, "| `%s` |", counters_family(i));
