@@ -299,3 +299,24 @@ Test(operations, check_names_what_cannot_be_preloaded, .timeout = 60)
     free(err);
     remove_dir(dir);
 }
+
+/* goneshim check on a PHP goneshim was not built for (a mysqlnd that
+ * reports another version): the library's own line, and exit 1. */
+Test(operations, check_reports_another_php, .timeout = 60)
+{
+    char fake[4096], preload[4200];
+    cr_assert(realpath("build/tests/fake_mysqlnd_version.so", fake) != NULL);
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", fake);
+    const char *env[] = {preload, NULL};
+    const char *argv[] = {"scripts/goneshim", "check", "--library=build/libgoneshim.so", "--", "php", "-r",
+                          "$p = new PDO('mysql:unix_socket=' . getenv('GONESHIM_TEST_SOCKET'), "
+                          "getenv('GONESHIM_TEST_USER'), getenv('GONESHIM_TEST_PASSWORD')); $p->query('SELECT 1');",
+                          NULL};
+    char *out, *err;
+    cr_assert_eq(run_program(argv, WITHOUT_SHIM, env, &out, &err), 1, "%s\n%s", out, err);
+    cr_assert(strstr(out, "goneshim check: mysqlnd: PHP") != NULL && strstr(out, "passed through") != NULL,
+              "no line about the PHP goneshim was not built for:\n%s", out);
+    cr_assert(strstr(out, "no connection was managed") != NULL, "%s", out);
+    free(out);
+    free(err);
+}
