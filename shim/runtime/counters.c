@@ -2,6 +2,7 @@
  * (counters.h). */
 #include "counters.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -131,16 +133,18 @@ static int dir_is_private(const char *dir)
     return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 077) == 0;
 }
 
-static unsigned long long process_start(void)
+/* The start time of a process (clock ticks since boot, field 22 of its
+ * /proc stat file), or 0 when there is no such process. */
+static unsigned long long start_time(const char *stat_path)
 {
-    FILE *f = fopen("/proc/self/stat", "re");
+    FILE *f = fopen(stat_path, "re");
     if (f == NULL)
         return 0;
     char line[1024];
     unsigned long long start = 0;
     if (fgets(line, sizeof line, f) != NULL) {
-        /* Field 22; the command name (field 2) may hold spaces: count from
-         * its closing parenthesis. */
+        /* The command name (field 2) may hold spaces: count from its
+         * closing parenthesis. */
         const char *p = strrchr(line, ')');
         for (int field = 2; p != NULL && field < 22; field++)
             p = strchr(p + 1, ' ');
@@ -149,6 +153,61 @@ static unsigned long long process_start(void)
     }
     (void)fclose(f);
     return start;
+}
+
+/* Files of processes that exited more than this long ago are removed,
+ * so that a directory that sees many short-lived processes (php-fpm
+ * recycling its workers) stays bounded; an hour leaves time to look. */
+#define STALE_FILE_SECONDS 3600
+
+/* Does the file `name` of `dir` belong to a process that exited, and
+ * lie untouched for STALE_FILE_SECONDS? A live process rewrites its file
+ * on every event, and its first line names it (pid, start time). */
+static int stale_file_of_exited_process(int dir_fd, const char *name, time_t now)
+{
+    struct stat st;
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        now - st.st_mtime < STALE_FILE_SECONDS)
+        return 0;
+    int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char head[96] = "";
+    ssize_t n = read(fd, head, sizeof head - 1);
+    (void)close(fd);
+    static const char pid_key[] = "# goneshim pid=", start_key[] = " start=";
+    if (n <= 0 || strncmp(head, pid_key, sizeof pid_key - 1) != 0)
+        return 0;
+    head[n] = '\0';
+    char *end;
+    errno = 0;
+    long pid = strtol(head + sizeof pid_key - 1, &end, 10);
+    if (errno != 0 || pid <= 0 || strncmp(end, start_key, sizeof start_key - 1) != 0)
+        return 0;
+    unsigned long long start = strtoull(end + sizeof start_key - 1, &end, 10);
+    if (errno != 0 || *end != '\n')
+        return 0;
+    char path[64];
+    (void)snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    unsigned long long now_start = start_time(path); /* 0: no such process */
+    return now_start != start; /* the pid is another process's now */
+}
+
+/* Removes the stale files of exited processes (once per process, at its
+ * first write: a rare path). */
+static void prune_directory(void)
+{
+    DIR *d = opendir(stats_dir);
+    if (d == NULL)
+        return;
+    time_t now = time(NULL);
+    for (const struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && strcmp(e->d_name + len - 5, ".prom") == 0 &&
+            stale_file_of_exited_process(dirfd(d), e->d_name, now))
+            (void)unlinkat(dirfd(d), e->d_name, 0);
+    }
+    (void)closedir(d);
 }
 
 void counters_configure(const struct goneshim_config *cfg)
@@ -179,7 +238,8 @@ static void write_file(void)
             return;
         }
         published_pid = pid;
-        start_ticks = process_start();
+        start_ticks = start_time("/proc/self/stat");
+        prune_directory();
     }
     char text[8192], tmp[4160], path[4160];
     size_t n = counters_render(text, sizeof text, pid, start_ticks);

@@ -320,3 +320,34 @@ Test(operations, check_reports_another_php, .timeout = 60)
     free(out);
     free(err);
 }
+
+/* The directory stays bounded: a process's first write removes the files
+ * of processes that exited over an hour ago, and keeps the others (a
+ * recent one of an exited process, one of a process that lives). */
+Test(operations, files_of_long_exited_processes_are_removed, .timeout = 60)
+{
+    char dir[64], var[96];
+    stats_dir(dir, sizeof dir, var, sizeof var);
+    /* An exited process's file, two hours old: pid 1 is init, whose start
+     * time is not 12345; a recent one; and this test's own, live. */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "printf '# goneshim pid=1 start=12345\\n' > '%s/1.prom' && touch -d '2 hours ago' '%s/1.prom' && "
+             "printf '# goneshim pid=2 start=12345\\n' > '%s/2.prom' && "
+             "s=$(awk '{print $22}' /proc/%ld/stat) && printf '# goneshim pid=%ld start=%%s\\n' \"$s\" > '%s/%ld.prom' && "
+             "touch -d '2 hours ago' '%s/%ld.prom'",
+             dir, dir, dir, (long)getpid(), (long)getpid(), dir, (long)getpid(), dir, (long)getpid());
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    const char *env[] = {var, NULL};
+    struct client *c = client_start(WITH_SHIM, env);
+    cr_assert_str_eq(client_cmd(c, ".connect socket"), "ok");
+    cr_assert_eq(client_finish(c, NULL), 0);
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -c '^1\\.prom$'; ls '%s' | grep -c '^2\\.prom$'; ls '%s' | grep -c '^%ld\\.prom$'",
+             dir, dir, dir, (long)getpid());
+    const char *argv[] = {"sh", "-c", cmd, NULL};
+    char *out;
+    (void)run_program(argv, WITHOUT_SHIM, NULL, &out, NULL);
+    cr_assert_str_eq(out, "0\n1\n1\n", "removed: the old file of an exited process, only");
+    free(out);
+    remove_dir(dir);
+}
