@@ -877,8 +877,11 @@ EXPORT MYSQL_RES *mysql_store_result(MYSQL *m)
 {
     /* On every SELECT's path: the inline lookup, checked out of line. */
     __typeof__(&mysql_store_result) real = REAL(mysql_store_result);
-    if (__builtin_expect(real == NULL, 0) && (real = REAL_CHECKED(mysql_store_result)) == NULL)
-        return NULL;
+    if (__builtin_expect(real == NULL, 0)) {
+        real = REAL_CHECKED(mysql_store_result);
+        if (real == NULL)
+            return NULL;
+    }
     MYSQL_RES *res = SHIM_REAL_CALL(real(m));
     if (__builtin_expect(!driver_rows_awaited(), 1) || res == NULL)
         return res;
@@ -1216,8 +1219,9 @@ static uint64_t statement_rows_digest(const MYSQL_STMT *st)
         d = digest_mysql_field(d, &st->fields[i]);
     }
     uint64_t rows = 0;
+    /* A binary row is one buffer, whatever the MYSQL_ROW type says. */
     for (const MYSQL_ROWS *r = st->result.data; r != NULL; r = r->next, rows++)
-        d = digest_field(d, r->data, r->length);
+        d = digest_field(d, (const void *)r->data, r->length);
     d = digest_u64(d, rows);
     d = digest_u64(d, st->mysql != NULL ? st->mysql->warning_count : 0);
     return digest_finish(d);

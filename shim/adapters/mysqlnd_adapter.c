@@ -976,7 +976,10 @@ static bool bind_recorded_params(MYSQLND_STMT *st, const unsigned char *p, size_
                 return false;
             memcpy(&n, p, 4);
             p += 4;
-            if ((size_t)(end - p) < n || (strings[i] = unmanaged_string(p, n)) == NULL)
+            if ((size_t)(end - p) < n)
+                return false;
+            strings[i] = unmanaged_string(p, n);
+            if (strings[i] == NULL)
                 return false;
             ZVAL_INTERNED_STR(&zv, strings[i]);
             p += n;
@@ -1002,7 +1005,7 @@ static bool op_replay_prepared(void *conn, const char *sql, size_t len, const un
     if (st != NULL && real.stmt_prepare(st, sql, len) == PASS) {
         count = st->data->param_count;
         /* An array of pointers: room for one per parameter. */
-        strings = calloc(count != 0 ? count : 1, sizeof(void *));
+        strings = (zend_string **)calloc(count != 0 ? count : 1, sizeof(void *));
         if (strings != NULL && bind_recorded_params(st, params, params_len, strings)) {
             bool ok = real.statement_execute(st) == PASS;
             statement_answer(st, a);
@@ -1021,7 +1024,7 @@ static bool op_replay_prepared(void *conn, const char *sql, size_t len, const un
         /* The statement is gone, and with it every reference to them. */
         for (unsigned i = 0; i < count; i++)
             free(strings[i]);
-        free(strings);
+        free((void *)strings);
     }
     quiet_end(q);
     return ran;

@@ -584,7 +584,9 @@ static __attribute__((noinline)) bool replay_transaction(struct gs_connection *c
         why = "the old session could not be killed";
     else if (!only_transactional_tables(c, conn))
         why = "a non-transactional table exists (or the catalogue could not be read)";
-    else if ((differs = replay_statements(c, conn, &forced_id_left)) != 0)
+    else
+        differs = replay_statements(c, conn, &forced_id_left);
+    if (why == NULL && differs != 0)
         why = "a statement returned a different result";
     if (why != NULL)
         (void)ops->run_sql(conn, "ROLLBACK", 8);

@@ -119,7 +119,8 @@ size_t counters_render(char *buf, size_t size, long pid, unsigned long long star
 /* ---- the file ---- */
 
 static char stats_dir[4096]; /* "": no file */
-static long published_pid;   /* the process the dir was checked for */
+static long published_pid;   /* the process the dir was checked for (atomic) */
+static int stats_refused;    /* the directory was refused: no file (atomic) */
 static unsigned long long start_ticks;
 static int stale;            /* a count changed since the last write */
 static int exit_hook;
@@ -201,11 +202,11 @@ static void prune_directory(void)
     if (d == NULL)
         return;
     time_t now = time(NULL);
-    for (const struct dirent *e; (e = readdir(d)) != NULL;) {
+    int fd = dirfd(d);
+    for (const struct dirent *e; fd >= 0 && (e = readdir(d)) != NULL;) {
         size_t len = strlen(e->d_name);
-        if (len > 5 && strcmp(e->d_name + len - 5, ".prom") == 0 &&
-            stale_file_of_exited_process(dirfd(d), e->d_name, now))
-            (void)unlinkat(dirfd(d), e->d_name, 0);
+        if (len > 5 && strcmp(e->d_name + len - 5, ".prom") == 0 && stale_file_of_exited_process(fd, e->d_name, now))
+            (void)unlinkat(fd, e->d_name, 0);
     }
     (void)closedir(d);
 }
@@ -226,23 +227,27 @@ void counters_configure(const struct goneshim_config *cfg)
         (void)snprintf(stats_dir, sizeof stats_dir, "/tmp/goneshim-%lu", (unsigned long)geteuid());
 }
 
-static void write_file(void)
+/* A process's first write (a forked child's too: its counts were reset at
+ * the fork): its directory checked, its start time read, the stale files
+ * removed. Outside the lock, since it reads files: two threads doing it at
+ * once do it twice, harmlessly. False when the directory is refused. */
+static int prepare_process(long pid)
 {
-    long pid = (long)getpid();
-    if (pid != published_pid) {
-        /* First write of this process (a forked child starts its own
-         * file; its counts were reset at the fork). */
-        if (!dir_is_private(stats_dir)) {
-            event_log("counters: %s is not a directory of this user's only; no counters file", stats_dir);
-            stats_dir[0] = '\0';
-            return;
-        }
-        published_pid = pid;
-        start_ticks = start_time("/proc/self/stat");
-        prune_directory();
+    if (!dir_is_private(stats_dir)) {
+        event_log("counters: %s is not a directory of this user's only; no counters file", stats_dir);
+        return 0;
     }
+    __atomic_store_n(&start_ticks, start_time("/proc/self/stat"), __ATOMIC_RELAXED);
+    prune_directory();
+    __atomic_store_n(&published_pid, pid, __ATOMIC_RELEASE);
+    return 1;
+}
+
+/* Under stats_lock. */
+static void write_file(long pid)
+{
     char text[8192], tmp[4160], path[4160];
-    size_t n = counters_render(text, sizeof text, pid, start_ticks);
+    size_t n = counters_render(text, sizeof text, pid, __atomic_load_n(&start_ticks, __ATOMIC_RELAXED));
     (void)snprintf(tmp, sizeof tmp, "%s/.%ld.prom.tmp", stats_dir, pid);
     (void)snprintf(path, sizeof path, "%s/%ld.prom", stats_dir, pid);
     int saved = errno;
@@ -259,24 +264,31 @@ static void write_file(void)
 
 static void publish_at_exit(void)
 {
+    long pid = (long)getpid();
     pthread_mutex_lock(&stats_lock);
-    if (stale && stats_dir[0] != '\0' && (long)getpid() == published_pid)
-        write_file();
+    if (stale && __atomic_load_n(&published_pid, __ATOMIC_ACQUIRE) == pid)
+        write_file(pid);
     pthread_mutex_unlock(&stats_lock);
 }
 
 void counters_publish(int now)
 {
-    pthread_mutex_lock(&stats_lock);
-    if (stats_dir[0] != '\0') {
-        if (!exit_hook)
-            exit_hook = atexit(publish_at_exit) == 0;
-        stale = 1;
-        /* A connect only marks it stale, but for the process's first: its
-         * file exists from its first connect on. */
-        if (now || (long)getpid() != published_pid)
-            write_file();
+    if (stats_dir[0] == '\0' || __atomic_load_n(&stats_refused, __ATOMIC_RELAXED))
+        return;
+    long pid = (long)getpid();
+    /* A connect only marks the file stale, but for the process's first:
+     * its file exists from its first connect on. */
+    int first = __atomic_load_n(&published_pid, __ATOMIC_ACQUIRE) != pid;
+    if (first && !prepare_process(pid)) {
+        __atomic_store_n(&stats_refused, 1, __ATOMIC_RELAXED);
+        return;
     }
+    pthread_mutex_lock(&stats_lock);
+    if (!exit_hook)
+        exit_hook = atexit(publish_at_exit) == 0;
+    stale = 1;
+    if (now || first)
+        write_file(pid);
     pthread_mutex_unlock(&stats_lock);
 }
 
