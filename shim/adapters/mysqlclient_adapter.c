@@ -229,6 +229,10 @@ struct connection_backend {
      * library's own flag stays off while goneshim manages the handle: that
      * reconnect splits transactions. */
     my_bool app_reconnect;
+    /* The application called mysql_set_character_set: the session's
+     * collation is then the one its SET NAMES gave, which the library's
+     * reconnect repeats, not the one the handshake chose. */
+    bool charset_chosen_by_app;
 };
 
 static bool op_link_dropped(void *conn)
@@ -330,7 +334,12 @@ static bool op_ping(void *conn, uint64_t timeout_ns)
  * commands. Its reconnect is forced on only inside this call, which the
  * rules already judged safe; IN_TRANS is cleared because it refuses to
  * reconnect a handle that was in a transaction. */
-static bool library_reconnect_in_place(MYSQL *m)
+static bool server_is_mariadb(const MYSQL *m)
+{
+    return m->server_version != NULL && strstr(m->server_version, "MariaDB") != NULL;
+}
+
+static bool library_reconnect_in_place(MYSQL *m, bool charset_chosen_by_app)
 {
     my_bool (*reconnect)(MYSQL *) = REAL_CHECKED(mariadb_reconnect);
     if (reconnect == NULL)
@@ -342,13 +351,19 @@ static bool library_reconnect_in_place(MYSQL *m)
     if (failed)
         return false;
     /* Its reconnect ends with SET NAMES and the character set's name
-     * alone, which gives the server's default collation for it: on MySQL
-     * 8.0 and later, and MariaDB 11.5 and later, not the one the
-     * handshake chose (utf8mb4_0900_ai_ci for utf8mb4_general_ci). The
-     * session gets back the collation the library has for the handle;
-     * a SET NAMES ... COLLATE of the application's is replayed after. */
+     * alone. On MariaDB that gives what the handshake gave: both follow
+     * @@character_set_collations (11.5 and later: utf8mb4_uca1400_ai_ci
+     * for either) or the character set's default (earlier). On MySQL 8.0
+     * and later they differ: the handshake keeps the collation the library
+     * sent (utf8mb4_general_ci), SET NAMES gives the server's default
+     * (utf8mb4_0900_ai_ci), so the session gets back the library's
+     * collation for the handle. Not when the application had called
+     * mysql_set_character_set: its SET NAMES is what the reconnect
+     * repeated. A SET NAMES of the application's own is replayed after.
+     * Trade-off: a proxy that hides "MariaDB" from the version of a
+     * MariaDB server gets the MySQL rule. */
     const MARIADB_CHARSET_INFO *cs = m->charset;
-    if (cs == NULL || cs->csname == NULL || cs->name == NULL)
+    if (charset_chosen_by_app || server_is_mariadb(m) || cs == NULL || cs->csname == NULL || cs->name == NULL)
         return true;
     char sql[160];
     int n = snprintf(sql, sizeof sql, "SET NAMES '%s' COLLATE '%s'", cs->csname, cs->name);
@@ -437,9 +452,11 @@ static bool op_ping(void *conn, uint64_t timeout_ns)
  * would fail for good); they are taken off its list meanwhile and put back
  * after, as statements of an older connection that goneshim prepares again
  * before their next use. IN_TRANS is cleared: the library refuses to
- * reconnect in a transaction. */
-static bool library_reconnect_in_place(MYSQL *m)
+ * reconnect in a transaction. Its reconnect hands the character set to
+ * the handshake alone, which keeps the session's collation. */
+static bool library_reconnect_in_place(MYSQL *m, bool charset_chosen_by_app)
 {
+    (void)charset_chosen_by_app;
     int fd = socket_of(m);
     if (fd >= 0)
         (void)shutdown(fd, SHUT_RDWR);
@@ -466,12 +483,11 @@ static bool library_reconnect_in_place(MYSQL *m)
 
 static bool op_reconnect_once(void *conn, void *backend, const struct reconnect_request *r)
 {
-    (void)backend;
     MYSQL *m = conn;
     unsigned app_connect_timeout = m->options.connect_timeout;
     if (app_connect_timeout == 0 || app_connect_timeout > r->timeout_s)
         m->options.connect_timeout = r->timeout_s;
-    bool ok = library_reconnect_in_place(m);
+    bool ok = library_reconnect_in_place(m, ((const struct connection_backend *)backend)->charset_chosen_by_app);
     m->options.connect_timeout = app_connect_timeout;
     return ok;
 }
@@ -924,7 +940,10 @@ EXPORT int mysql_set_character_set(MYSQL *m, const char *csname)
     if (c == NULL)
         PASS_THROUGH(mysql_set_character_set, m, csname);
     struct driver_command cmd = {.kind = DRIVER_SET_CHARSET};
-    return RC(driver_command(c, m, &cmd, call_set_character_set, (void *)csname));
+    int rc = RC(driver_command(c, m, &cmd, call_set_character_set, (void *)csname));
+    if (rc == 0)
+        ((struct connection_backend *)driver_backend(c))->charset_chosen_by_app = true;
+    return rc;
 }
 
 static bool call_autocommit(void *m, void *mode)
@@ -1003,7 +1022,12 @@ EXPORT my_bool mysql_change_user(MYSQL *m, const char *user, const char *passwd,
         PASS_THROUGH(mysql_change_user, m, user, passwd, db);
     struct change_user_args a = {user, passwd, db};
     struct driver_command cmd = {.kind = DRIVER_CHANGE_USER};
-    return (my_bool)RC(driver_command(c, m, &cmd, call_change_user, &a));
+    int rc = RC(driver_command(c, m, &cmd, call_change_user, &a));
+    /* The new session took the handle's character set from the command,
+     * as a handshake does. */
+    if (rc == 0)
+        ((struct connection_backend *)driver_backend(c))->charset_chosen_by_app = false;
+    return (my_bool)rc;
 }
 
 static bool call_reset_connection(void *m, void *unused)
