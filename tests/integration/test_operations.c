@@ -351,3 +351,53 @@ Test(operations, files_of_long_exited_processes_are_removed, .timeout = 60)
     free(out);
     remove_dir(dir);
 }
+
+/* GONESHIM_LOG=syslog: the events reach /dev/log as syslog(3) messages
+ * (facility user, level info, tagged goneshim[PID]), one per reconnect,
+ * while the worker under the killer sees no error. /dev/log is a listener
+ * of the test's own, in a mount namespace (tests/clients/with_fake_syslog):
+ * the test machines run no syslog daemon. */
+Test(operations, syslog_gets_one_message_per_event, .timeout = 120)
+{
+    char dir[64], path[96];
+    snprintf(dir, sizeof dir, "/tmp/goneshim-syslog.XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/messages", dir);
+    const char *argv[] = {"tests/clients/with_fake_syslog", path, "--", "scripts/goneshim",
+                          "--library=build/libgoneshim.so", "--log=syslog", "--", "tests/clients/worker.py",
+                          "--iterations", "6", "--idle-ms", "400", "--tag", "syslog", NULL};
+    worker_run(argv, WITHOUT_SHIM, NULL, PROTECTED, "syslog", 6, 400);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "grep -c '^<14>.* goneshim\\[[0-9]*\\]: handle [^ ]*: reconnected (server closed the idle connection)' '%s'; "
+             "grep -vc '^<14>.* goneshim\\[[0-9]*\\]: ' '%s'",
+             path, path);
+    const char *sh[] = {"sh", "-c", cmd, NULL};
+    char *out;
+    (void)run_program(sh, WITHOUT_SHIM, NULL, &out, NULL);
+    long reconnects = -1, others = -1;
+    cr_assert_eq(sscanf(out, "%ld %ld", &reconnects, &others), 2, "%s", out);
+    cr_assert_gt(reconnects, 0, "no reconnect message reached /dev/log (see %s)", path);
+    cr_assert_eq(others, 0, "a message that is not goneshim's info line (see %s)", path);
+    free(out);
+    remove_dir(dir);
+}
+
+/* A client that speaks the protocol itself (PyMySQL) is not covered, and
+ * goneshim check says so: the program works, check exits 1. */
+Test(operations, check_says_a_protocol_speaking_client_is_not_covered, .timeout = 60)
+{
+    const char *argv[] = {"scripts/goneshim", "check", "--library=build/libgoneshim.so", "--", "/usr/bin/python3",
+                          "-c",
+                          "import os, pymysql\n"
+                          "c = pymysql.connect(unix_socket=os.environ['GONESHIM_TEST_SOCKET'], "
+                          "user=os.environ['GONESHIM_TEST_USER'], password=os.environ['GONESHIM_TEST_PASSWORD'])\n"
+                          "cur = c.cursor(); cur.execute('SELECT 1'); print('pymysql', cur.fetchone()[0])\n",
+                          NULL};
+    char *out, *err;
+    cr_assert_eq(run_program(argv, WITHOUT_SHIM, NULL, &out, &err), 1, "%s\n%s", out, err);
+    cr_assert(strstr(out, "pymysql 1\n") != NULL, "the PyMySQL program did not run: %s\n%s", out, err);
+    cr_assert(strstr(out, "no connection was managed") != NULL && strstr(out, "PyMySQL") != NULL, "%s", out);
+    free(out);
+    free(err);
+}
