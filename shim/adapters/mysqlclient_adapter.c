@@ -334,12 +334,7 @@ static bool op_ping(void *conn, uint64_t timeout_ns)
  * commands. Its reconnect is forced on only inside this call, which the
  * rules already judged safe; IN_TRANS is cleared because it refuses to
  * reconnect a handle that was in a transaction. */
-static bool server_is_mariadb(const MYSQL *m)
-{
-    return m->server_version != NULL && strstr(m->server_version, "MariaDB") != NULL;
-}
-
-static bool library_reconnect_in_place(MYSQL *m, bool charset_chosen_by_app)
+static bool library_reconnect_in_place(MYSQL *m, bool server_is_mysql, bool charset_chosen_by_app)
 {
     my_bool (*reconnect)(MYSQL *) = REAL_CHECKED(mariadb_reconnect);
     if (reconnect == NULL)
@@ -360,10 +355,11 @@ static bool library_reconnect_in_place(MYSQL *m, bool charset_chosen_by_app)
      * collation for the handle. Not when the application had called
      * mysql_set_character_set: its SET NAMES is what the reconnect
      * repeated. A SET NAMES of the application's own is replayed after.
-     * Trade-off: a proxy that hides "MariaDB" from the version of a
-     * MariaDB server gets the MySQL rule. */
+     * The server is the one the driver read from the old connection's
+     * version (server_profile.h): a server that reports neither name gets
+     * nothing added. */
     const MARIADB_CHARSET_INFO *cs = m->charset;
-    if (charset_chosen_by_app || server_is_mariadb(m) || cs == NULL || cs->csname == NULL || cs->name == NULL)
+    if (!server_is_mysql || charset_chosen_by_app || cs == NULL || cs->csname == NULL || cs->name == NULL)
         return true;
     char sql[160];
     int n = snprintf(sql, sizeof sql, "SET NAMES '%s' COLLATE '%s'", cs->csname, cs->name);
@@ -454,8 +450,9 @@ static bool op_ping(void *conn, uint64_t timeout_ns)
  * before their next use. IN_TRANS is cleared: the library refuses to
  * reconnect in a transaction. Its reconnect hands the character set to
  * the handshake alone, which keeps the session's collation. */
-static bool library_reconnect_in_place(MYSQL *m, bool charset_chosen_by_app)
+static bool library_reconnect_in_place(MYSQL *m, bool server_is_mysql, bool charset_chosen_by_app)
 {
+    (void)server_is_mysql;
     (void)charset_chosen_by_app;
     int fd = socket_of(m);
     if (fd >= 0)
@@ -487,7 +484,8 @@ static bool op_reconnect_once(void *conn, void *backend, const struct reconnect_
     unsigned app_connect_timeout = m->options.connect_timeout;
     if (app_connect_timeout == 0 || app_connect_timeout > r->timeout_s)
         m->options.connect_timeout = r->timeout_s;
-    bool ok = library_reconnect_in_place(m, ((const struct connection_backend *)backend)->charset_chosen_by_app);
+    bool ok = library_reconnect_in_place(m, r->server_is_mysql,
+                                         ((const struct connection_backend *)backend)->charset_chosen_by_app);
     m->options.connect_timeout = app_connect_timeout;
     return ok;
 }

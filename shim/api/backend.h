@@ -43,6 +43,9 @@ struct answer_summary {
 /* What a reconnect must bring back, besides what the library keeps. */
 struct reconnect_request {
     unsigned timeout_s; /* bound for the connect; never longer than the app's own */
+    /* The connection's server was Oracle MySQL (server_profile.h), where a
+     * bare SET NAMES gives another collation than the handshake. */
+    bool server_is_mysql;
 };
 
 struct connection_ops {

@@ -360,7 +360,8 @@ static bool reconnect_in_place(struct gs_connection *c, void *conn, enum guard_r
     for (;; attempt++) {
         uint64_t now = env->precise_ns();
         uint64_t remaining_s = now < deadline ? (deadline - now + NS_PER_S - 1) / NS_PER_S : 1;
-        struct reconnect_request request = {(unsigned)(remaining_s ? remaining_s : 1)};
+        struct reconnect_request request = {(unsigned)(remaining_s ? remaining_s : 1),
+                                            c->server.flavour == SERVER_MYSQL};
         bool transient;
         struct error_snapshot err;
         if (SHIM_REAL_CALL(ops->reconnect_once(conn, c->backend, &request))) {
